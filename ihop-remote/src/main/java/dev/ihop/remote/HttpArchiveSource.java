@@ -532,14 +532,18 @@ public final class HttpArchiveSource implements ArchiveSource {
         }
     }
 
-    /** The first message along the cause chain: HttpClient often wraps a ConnectException without one. */
+    /**
+     * The innermost message along the cause chain: HttpClient wraps the telling exception
+     * (EOF, connection reset, refused) in ones that say only "closed" or nothing.
+     */
     private static String causeText(Throwable e) {
+        String text = null;
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (t.getMessage() != null && !t.getMessage().isBlank()) {
-                return t.getMessage().strip().replace('\n', ' ');
+                text = t.getMessage().strip().replace('\n', ' ');
             }
         }
-        return e.getClass().getSimpleName();
+        return text != null ? text : e.getClass().getSimpleName();
     }
 
     // HttpClient does not expose the reason phrase, so the common ones are named here.
