@@ -150,6 +150,12 @@ public final class FaultyHttpServer implements AutoCloseable {
         return this;
     }
 
+    /** Drops queued faults not yet used. */
+    public synchronized FaultyHttpServer clearFaults() {
+        nextFaults.clear();
+        return this;
+    }
+
     public synchronized List<Request> requests() {
         return List.copyOf(requests);
     }
@@ -176,6 +182,8 @@ public final class FaultyHttpServer implements AutoCloseable {
         while (!listener.isClosed()) {
             try {
                 Socket s = listener.accept();
+                // Without this, Nagle's algorithm and delayed ACKs add 40 ms to many responses.
+                s.setTcpNoDelay(true);
                 sockets.add(s);
                 int id = connections.incrementAndGet();
                 threads.execute(() -> serveConnection(s, id));
