@@ -22,6 +22,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.LongSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLHandshakeException;
 
 /**
@@ -75,6 +76,14 @@ public final class HttpArchiveSource implements ArchiveSource {
      *                                  cannot be sent (HttpClient reserves some, such as Host)
      */
     public HttpArchiveSource(URI uri, HttpOptions options) {
+        this(uri, options, null);
+    }
+
+    /**
+     * With the TLS setup to use for {@code https}, e.g. one trusting a private CA; null for
+     * the JDK default (its trust store). Certificates and host names are verified either way.
+     */
+    public HttpArchiveSource(URI uri, HttpOptions options, SSLContext tls) {
         this.uri = Objects.requireNonNull(uri, "uri");
         this.options = Objects.requireNonNull(options, "options");
         String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
@@ -86,11 +95,14 @@ public final class HttpArchiveSource implements ArchiveSource {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(uri + ": cannot send the given headers: " + e.getMessage(), e);
         }
-        this.client = HttpClient.newBuilder()
+        HttpClient.Builder builder = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(options.timeout())
-                .followRedirects(HttpClient.Redirect.NORMAL)
-                .build();
+                .followRedirects(HttpClient.Redirect.NORMAL);
+        if (tls != null) {
+            builder.sslContext(tls);
+        }
+        this.client = builder.build();
         this.stallTimer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "ihop-http-stall-timer");
             t.setDaemon(true);

@@ -40,16 +40,21 @@ public final class NginxServer implements AutoCloseable {
 
     private static final Duration START_TIMEOUT = Duration.ofSeconds(10);
 
+    /** A certificate chain and its key, PEM files, for {@code https}. */
+    public record Tls(Path certificate, Path key) {}
+
     private final Process process;
     private final Path dir;
     private final Path root;
     private final int port;
+    private final boolean https;
 
-    private NginxServer(Process process, Path dir, Path root, int port) {
+    private NginxServer(Process process, Path dir, Path root, int port, boolean https) {
         this.process = process;
         this.dir = dir;
         this.root = root;
         this.port = port;
+        this.https = https;
     }
 
     /** Serves {@code root} as static files. */
@@ -62,6 +67,11 @@ public final class NginxServer implements AutoCloseable {
      * block (e.g. {@code "max_ranges 0;"} to make nginx ignore Range, or a {@code location}).
      */
     public static NginxServer start(Path root, String serverDirectives) throws IOException {
+        return start(root, serverDirectives, null);
+    }
+
+    /** Same, over {@code https} with the given certificate when {@code tls} is not null. */
+    public static NginxServer start(Path root, String serverDirectives, Tls tls) throws IOException {
         Path nginx = Tools.require("nginx");
         IOException last = null;
         // A free port found here can be taken before nginx binds it; try a few.
@@ -69,7 +79,7 @@ public final class NginxServer implements AutoCloseable {
             Path dir = Files.createTempDirectory("ihop-nginx");
             int port = freePort();
             try {
-                return launch(nginx, dir, root.toAbsolutePath(), port, serverDirectives);
+                return launch(nginx, dir, root.toAbsolutePath(), port, serverDirectives, tls);
             } catch (IOException e) {
                 last = e;
                 deleteTree(dir);
@@ -78,10 +88,12 @@ public final class NginxServer implements AutoCloseable {
         throw last;
     }
 
-    private static NginxServer launch(Path nginx, Path dir, Path root, int port, String serverDirectives)
+    private static NginxServer launch(Path nginx, Path dir, Path root, int port, String serverDirectives, Tls tls)
             throws IOException {
         Path conf = dir.resolve("nginx.conf");
-        Files.writeString(conf, config(nginx, dir, root, port, serverDirectives));
+        String listen = tls == null ? "" : " ssl;\n        ssl_certificate " + quote(tls.certificate().toAbsolutePath())
+                + ";\n        ssl_certificate_key " + quote(tls.key().toAbsolutePath());
+        Files.writeString(conf, config(nginx, dir, root, port, listen, serverDirectives));
         Path errorLog = dir.resolve("error.log");
         Process p = new ProcessBuilder(nginx.toString(), "-p", dir.toString(), "-c", conf.toString(),
                 "-e", errorLog.toString())
@@ -95,7 +107,7 @@ public final class NginxServer implements AutoCloseable {
             }
             try (Socket s = new Socket()) {
                 s.connect(new InetSocketAddress("127.0.0.1", port), 200);
-                return new NginxServer(p, dir, root, port);
+                return new NginxServer(p, dir, root, port, tls != null);
             } catch (IOException notYet) {
                 if (System.nanoTime() > deadline) {
                     p.destroyForcibly();
@@ -106,7 +118,8 @@ public final class NginxServer implements AutoCloseable {
         }
     }
 
-    private static String config(Path nginx, Path dir, Path root, int port, String serverDirectives) throws IOException {
+    private static String config(Path nginx, Path dir, Path root, int port, String listenOptions, String serverDirectives)
+            throws IOException {
         StringBuilder temp = new StringBuilder();
         // Temp paths default to /var/lib/nginx; point the compiled-in ones into the temp dir.
         String build = version(nginx);
@@ -130,13 +143,13 @@ public final class NginxServer implements AutoCloseable {
                     keepalive_requests 100000;
                     keepalive_timeout 60s;
                     server {
-                        listen 127.0.0.1:%d;
+                        listen 127.0.0.1:%d%s;
                         root %s;
                         %s
                     }
                 }
                 """.formatted(quote(dir.resolve("nginx.pid")), quote(dir.resolve("error.log")),
-                quote(dir.resolve("access.log")), temp, port, quote(root), serverDirectives);
+                quote(dir.resolve("access.log")), temp, port, listenOptions, quote(root), serverDirectives);
     }
 
     private static String version(Path nginx) throws IOException {
@@ -163,9 +176,9 @@ public final class NginxServer implements AutoCloseable {
         return root;
     }
 
-    /** {@code http://127.0.0.1:port/} + {@code path} (relative to the served root). */
+    /** {@code http(s)://127.0.0.1:port/} + {@code path} (relative to the served root). */
     public URI uri(String path) {
-        return URI.create("http://127.0.0.1:" + port + "/" + (path.startsWith("/") ? path.substring(1) : path));
+        return URI.create((https ? "https" : "http") + "://127.0.0.1:" + port + "/" + (path.startsWith("/") ? path.substring(1) : path));
     }
 
     /** The access log so far. nginx writes a line when a request finishes; see {@link #awaitAccessLog}. */
