@@ -231,6 +231,7 @@ public final class HttpArchiveSource implements ArchiveSource {
                     case 200 -> {
                         // The server ignored Range: the body is the whole file, which serves
                         // every remaining range in one pass. What follows the last is not read.
+                        checkEncoding(response);
                         OptionalLong total = response.headers().firstValueAsLong("Content-Length");
                         if (total.isPresent()) {
                             noteSize(total.getAsLong());
