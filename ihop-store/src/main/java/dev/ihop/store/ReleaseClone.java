@@ -108,6 +108,7 @@ public final class ReleaseClone {
             listener.phase("fetching");
             Fetch fetch = fetch(archive, store, missing, pool, listener);
             bytesWritten += fetch.bytesWritten;
+            listener.phase("writing release");
             store.sync();
             store.writeRelease(releaseFile, StoreDictionary.of(d, options.applicationVersion()), options.replace());
             return new Summary(d.rebuildOrder().length, d.descriptors().size(), present, fromSeeds, missing.size(),
