@@ -147,6 +147,28 @@ class HostileDictionaryTest {
         assertTrue(m.allocatedBytes() < allowed, name + ": parsing allocated " + m.allocatedBytes() + " bytes, allowed " + allowed);
     }
 
+    /** Found by ArchiveHeaderFuzzTest: brotli and xz threw IllegalArgumentException for an out-of-range level. */
+    @Test
+    void anOddCompressionLevelDoesNotStopDecoding() throws IOException {
+        for (Compression.Type type : new Compression.Type[] {Compression.Type.BROTLI, Compression.Type.LZMA}) {
+            Path a = dir.resolve("level-" + type + ".cba");
+            byte[] image = SampleImages.image(9, 50_000);
+            new ArchiveWriter(new ArchiveWriter.Options(ChunkerConfig.fixed(8192), 64, Compression.of(type), Map.of(), "t", 1))
+                    .write(new ByteArrayInputStream(image), a, true, n -> { });
+            byte[] bytes = Files.readAllBytes(a);
+            long n = ByteBuffer.wrap(bytes, 6, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+            ChunkDictionary d = ChunkDictionary.parseFrom(Arrays.copyOfRange(bytes, 14, 14 + (int) n));
+            d = d.toBuilder().setChunkCompression(d.getChunkCompression().toBuilder().setCompressionLevel(99)).build();
+            byte[] dict = d.toByteArray();
+            byte[] odd = archive(dict, 14 + dict.length + 72, Arrays.copyOfRange(bytes, 14 + (int) n + 72, bytes.length));
+            try (Archive archive = Archive.open(new HostileBytes.MemorySource(odd))) {
+                java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+                archive.extractTo(out);
+                org.junit.jupiter.api.Assertions.assertArrayEquals(image, out.toByteArray(), type.toString());
+            }
+        }
+    }
+
     @Test
     void theUnchangedDictionaryIsAccepted() throws IOException {
         assertEquals(dictionary.getChunkDescriptorsCount(),
