@@ -136,7 +136,7 @@ public final class Transmission {
             ChannelIo.writeFully(out, buffer);
             done += n;
         }
-        if (!whole) {
+        if (structuredReplies && !whole) {
             header.clear();
             Replies.done(header, handle);
             header.flip();
