@@ -11,6 +11,7 @@ import picocli.CommandLine.Option;
         description = "Efficient, verifiable software updates of Linux devices (bita-compatible).",
         subcommands = {
             CommandLine.HelpCommand.class,
+            ServeCommand.class, MountCommand.class,
         })
 public final class Main {
 

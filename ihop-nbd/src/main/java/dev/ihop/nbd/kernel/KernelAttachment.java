@@ -8,6 +8,7 @@ import dev.ihop.nbd.server.Transmission;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -138,6 +139,25 @@ public final class KernelAttachment {
     /** True once the kernel has started the device (it then has a size and can be mounted). */
     public boolean isLive() {
         return Files.exists(sysfs.resolve("pid"));
+    }
+
+    /**
+     * Waits until the device is live; false when it stopped first or {@code timeout} passed.
+     */
+    public boolean awaitLive(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!isLive()) {
+            if (hasEnded() || System.nanoTime() - deadline > 0) {
+                return false;
+            }
+            Thread.sleep(10);
+        }
+        return true;
+    }
+
+    /** True once {@code NBD_DO_IT} has returned: the device is no longer served. */
+    public boolean hasEnded() {
+        return doItReturned.getCount() == 0;
     }
 
     /**
