@@ -68,7 +68,7 @@ public final class KernelAttachment {
         }
         Path sysfs = Path.of("/sys/block", device.toRealPath().getFileName().toString());
         if (Files.exists(sysfs.resolve("pid"))) {
-            throw new IOException(device + " is already in use (by process " + readQuietly(sysfs.resolve("pid")) + ")");
+            throw new IOException(device + " is already in use (by process " + processOf(readQuietly(sysfs.resolve("pid"))) + ")");
         }
         int fd;
         try {
@@ -228,6 +228,20 @@ public final class KernelAttachment {
             default -> null;
         };
         return reason == null ? new IOException(device + ": " + e.getMessage(), e) : new IOException(device + ": " + reason, e);
+    }
+
+    /** The process of a thread id (sysfs names the thread that sleeps in NBD_DO_IT). */
+    private static String processOf(String tid) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc", tid, "status"))) {
+                if (line.startsWith("Tgid:")) {
+                    return line.substring(5).strip();
+                }
+            }
+        } catch (IOException | java.nio.file.InvalidPathException e) {
+            // fall back to the thread id
+        }
+        return tid;
     }
 
     private static String readQuietly(Path file) {
