@@ -67,6 +67,29 @@ class RealClientsTest {
     }
 
     @Test
+    void aReleaseThroughNbdinfoNbdcopyAndQemuImg() throws Exception {
+        Tools.require("nbdinfo", "nbdcopy", "qemu-img");
+        byte[] bytes = dev.ihop.nbd.testing.TestReleases.imageWithRepeats(12 * 1024 * 1024 + 999, 8);
+        Path image = Files.write(dir.resolve("image.raw"), bytes);
+        Path release = dev.ihop.nbd.testing.TestReleases.create(dir.resolve("store"), "release-1", bytes, 9);
+        try (var device = dev.ihop.nbd.device.BlockDevices.open(release);
+                NbdServer server = NbdServer.listenUnix(dir.resolve("s"), List.of(new Export("release-1", device)))) {
+            String socket = ((java.net.UnixDomainSocketAddress) server.address()).getPath().toString();
+            assertEquals(String.valueOf(bytes.length), run(dir, "nbdinfo", "--size", "nbd+unix:///release-1?socket=" + socket).strip());
+            Path copy = dir.resolve("copy.raw");
+            run(dir, "nbdcopy", "--connections=4", "nbd+unix:///release-1?socket=" + socket, copy.toString());
+            assertEquals(-1, Files.mismatch(image, copy));
+            Path viaQemu = dir.resolve("qemu.raw");
+            run(dir, "qemu-img", "convert", "-f", "raw", "-O", "raw", "nbd+unix:///release-1?socket=" + socket, viaQemu.toString());
+            // qemu works in 512-byte sectors: it pads the unaligned tail with zeros.
+            byte[] q = Files.readAllBytes(viaQemu);
+            assertEquals((bytes.length + 511) / 512 * 512, q.length);
+            assertArrayEquals(bytes, java.util.Arrays.copyOf(q, bytes.length));
+            assertTrue(java.util.Arrays.equals(q, bytes.length, q.length, new byte[q.length - bytes.length], 0, q.length - bytes.length));
+        }
+    }
+
+    @Test
     void qemuImgConvertOverTcp() throws Exception {
         Tools.require("qemu-img");
         Path image = randomImage("plain.raw", 9 * 1024 * 1024 + 4096);
