@@ -17,7 +17,8 @@ import org.junit.jupiter.api.Test;
  * {@code ihop mount} against a real kernel nbd driver: this machine's kernel has none, so
  * the test boots Debian's kernel in a small VM ({@code shared/nbd-vm}, prepared by its
  * {@code setup.sh}) with this machine's files at {@code /host}, and runs
- * {@code ihop-nbd/src/test/vm/mount-guest.sh} there: attach, wait until live, compare the
+ * {@code ihop-nbd/src/test/vm/mount-guest.sh} there: attach a release (compressed and cloned
+ * from an ext4 image with ihop itself), wait until live, compare the
  * raw device with the image, refuse a second attach, mount ext4 read-only and compare the
  * files, then SIGTERM and check the device detached.
  */
@@ -26,7 +27,7 @@ class KernelMountIT {
     private final Path work = Path.of("target", "kernel-mount-it").toAbsolutePath();
 
     @Test
-    void mountsAnExt4ImageInAVm() throws Exception {
+    void mountsAReleaseOfAnExt4ImageInAVm() throws Exception {
         Path vm = Path.of(System.getProperty("ihop.testdata", "../../shared/testdata")).toAbsolutePath().getParent().resolve("nbd-vm");
         Path vmWork = Path.of(System.getenv().getOrDefault("W", "/tmp/nbdvm"));
         Tools.require("qemu-system-x86_64", "mkfs.ext4");
@@ -55,10 +56,19 @@ class KernelMountIT {
         // 1 KiB file-system blocks with ihop's default 512-byte device blocks.
         exec(work, 60, "mkfs.ext4", "-q", "-F", "-b", "1024", "-L", "ihoptest", "-d", src.toString(), image.toString());
 
+        // The image as a device gets it: compressed to an archive, cloned into a chunk store.
+        IhopProcess.Result compress = IhopProcess.run(work, "compress", "-i", image.toString(), "fs.cba",
+                "--avg-chunk-size", "16KiB", "--min-chunk-size", "4KiB", "--max-chunk-size", "256KiB");
+        assertEquals(0, compress.exitCode(), compress.stderr());
+        Path release = work.resolve("store").resolve("release-1");
+        Files.createDirectories(release.getParent());
+        IhopProcess.Result clone = IhopProcess.run(work, "clone", "fs.cba", release.toString());
+        assertEquals(0, clone.exitCode(), clone.stderr());
+
         String append = String.join(" ",
                 "IHOP_JAVA=" + IhopProcess.java(),
                 "IHOP_JAR=" + IhopProcess.jar(),
-                "IHOP_BACKEND=" + image,
+                "IHOP_BACKEND=" + release,
                 "IHOP_IMAGE=" + image,
                 "IHOP_SRC=" + src);
         ProcessBuilder pb = new ProcessBuilder("sh", vm.resolve("run-vm.sh").toString(), "/host" + guestScript)

@@ -39,8 +39,9 @@ class ServeCommandIT {
         Path first = image("first.img", 5 * 1024 * 1024 + 77);
         Path second = image("second.raw", 1024 * 1024);
         Path socket = dir.resolve("nbd.sock");
+        Path log = dir.resolve("serve.log"); // Process.destroy() closes the pipes: keep the output in a file
         Process server = IhopProcess.command(dir, "serve", "--socket", socket.toString(), "first.img", "second.raw")
-                .redirectErrorStream(true).start();
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         try {
             waitFor(socket, server);
             assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(socket)));
@@ -56,10 +57,34 @@ class ServeCommandIT {
             server.destroy(); // SIGTERM
         }
         assertTrue(server.waitFor(30, TimeUnit.SECONDS));
-        String output = new String(server.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        String output = Files.readString(log);
         assertEquals(0, server.exitValue(), output);
         assertTrue(output.startsWith("ihop: serving first.img, second.raw on unix:" + socket), output);
         assertFalse(Files.exists(socket), "socket removed on stop");
+    }
+
+    @Test
+    void servesAClonedRelease() throws Exception {
+        Tools.require("nbdcopy");
+        Path image = image("image.raw", 6 * 1024 * 1024 + 100);
+        assertEquals(0, IhopProcess.run(dir, "compress", "-i", "image.raw", "image.cba", "--avg-chunk-size", "16KiB",
+                "--min-chunk-size", "4KiB").exitCode());
+        Files.createDirectories(dir.resolve("store"));
+        IhopProcess.Result clone = IhopProcess.run(dir, "clone", "image.cba", "store/v1");
+        assertEquals(0, clone.exitCode(), clone.stderr());
+        Path socket = dir.resolve("nbd.sock");
+        Process server = IhopProcess.command(dir, "serve", "--socket", socket.toString(), "store/v1", "image.raw")
+                .redirectErrorStream(true).start();
+        try {
+            waitFor(socket, server);
+            Path copy = dir.resolve("copy");
+            run(dir, "nbdcopy", "nbd+unix:///v1?socket=" + socket, copy.toString());
+            assertEquals(-1, Files.mismatch(image, copy));
+        } finally {
+            server.destroy();
+        }
+        assertTrue(server.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(0, server.exitValue());
     }
 
     @Test
