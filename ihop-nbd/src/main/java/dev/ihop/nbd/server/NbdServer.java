@@ -71,6 +71,9 @@ public final class NbdServer implements AutoCloseable {
         if (Files.exists(absolute, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
             throw new FileAlreadyExistsException(absolute.toString(), null, "socket path exists (remove it or choose another)");
         }
+        if (!Files.isDirectory(absolute.getParent())) {
+            throw new java.nio.file.NoSuchFileException(absolute.getParent().toString(), null, "no such directory for the socket");
+        }
         Path privateDir = Files.createTempDirectory(absolute.getParent(), ".ihop-nbd-",
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         Path staging = privateDir.resolve("s");
