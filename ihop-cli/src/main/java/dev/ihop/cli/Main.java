@@ -19,6 +19,7 @@ import picocli.CommandLine.Option;
             VerifyCommand.class,
             ExtractCommand.class,
             DiffCommand.class,
+            QuickstartCommand.class,
         })
 public final class Main {
 
