@@ -133,7 +133,16 @@ public final class StoreLock implements AutoCloseable {
 
     private static FileChannel open(Path root) throws IOException {
         Files.createDirectories(root);
-        return FileChannel.open(root.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        Path file = root.resolve(LOCK_FILE);
+        try {
+            return FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        } catch (java.nio.file.FileSystemException e) {
+            // A read-only store (e.g. mounted ro) can still be locked shared: that needs read access only.
+            if (Files.exists(file)) {
+                return FileChannel.open(file, StandardOpenOption.READ);
+            }
+            throw e;
+        }
     }
 
     @Override

@@ -5,6 +5,7 @@ import dev.ihop.format.HashSum;
 import dev.ihop.store.ChunkStore;
 import dev.ihop.store.StoreDictionary;
 import dev.ihop.store.StoreDictionaryCodec;
+import dev.ihop.store.StoreLock;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -42,11 +43,14 @@ public final class ReleaseDevice implements BlockDevice {
     private final AtomicReferenceArray<OpenChunk> cache;
     private final int cacheMask;
     private volatile boolean closed;
+    private final StoreLock lock;
 
     private record OpenChunk(int chunk, FileChannel channel) {}
 
-    private ReleaseDevice(Path release, ChunkStore store, StoreDictionary dictionary, int openChunks) throws MalformedInputException {
+    private ReleaseDevice(Path release, ChunkStore store, StoreDictionary dictionary, int openChunks, StoreLock lock)
+            throws MalformedInputException {
         this.release = release;
+        this.lock = lock;
         this.store = store;
         this.dictionary = dictionary;
         this.offsets = dictionary.chunkOffsets();
@@ -65,8 +69,16 @@ public final class ReleaseDevice implements BlockDevice {
     }
 
     public static ReleaseDevice open(Path release, int openChunks) throws IOException {
-        StoreDictionary dictionary = StoreDictionaryCodec.read(release);
-        return new ReleaseDevice(release, ChunkStore.ofRelease(release), dictionary, openChunks);
+        ChunkStore store = ChunkStore.ofRelease(release);
+        // Held for as long as the device is served, so that gc leaves its chunks alone.
+        StoreLock lock = StoreLock.shared(store.root());
+        try {
+            StoreDictionary dictionary = StoreDictionaryCodec.read(release);
+            return new ReleaseDevice(release, store, dictionary, openChunks, lock);
+        } catch (IOException | RuntimeException e) {
+            lock.close();
+            throw e;
+        }
     }
 
     @Override
@@ -185,7 +197,11 @@ public final class ReleaseDevice implements BlockDevice {
     @Override
     public void close() throws IOException {
         closed = true;
-        closeAll();
+        try {
+            closeAll();
+        } finally {
+            lock.close();
+        }
     }
 
     private void closeAll() throws IOException {

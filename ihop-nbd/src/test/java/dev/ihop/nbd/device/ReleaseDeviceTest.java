@@ -49,7 +49,20 @@ class ReleaseDeviceTest extends BlockDeviceContract {
         StoreDictionary d = StoreDictionaryCodec.read(release);
         assertTrue(d.sourceOrder().length > 50, "chunks: " + d.sourceOrder().length);
         assertTrue(d.chunks().size() < d.sourceOrder().length, "some chunks repeat");
-        assertTrue(BlockDevices.open(release) instanceof ReleaseDevice, "a release file is recognised as one");
+        try (BlockDevice device = BlockDevices.open(release)) {
+            assertTrue(device instanceof ReleaseDevice, "a release file is recognised as one");
+        }
+    }
+
+    @Test
+    void gcCannotTakeTheStoreWhileTheReleaseIsServed() throws IOException {
+        Path root = release.getParent();
+        assertTrue(device.size() > 0);
+        assertNull(dev.ihop.store.StoreLock.exclusive(root, false), "gc must not get the store while it is served");
+        device.close();
+        try (dev.ihop.store.StoreLock gc = dev.ihop.store.StoreLock.exclusive(root, false)) {
+            assertNotNull(gc, "after the device closes, gc may run");
+        }
     }
 
     @Test
