@@ -8,7 +8,7 @@ import java.util.Arrays;
 
 /**
  * ihop-format's chunkers and ChunkReader as they were before the speed-up (commit
- * 3b7e0e8: ring-buffer RollSum, per-byte BuzHash), copied here so both versions can be
+ * 3b7e0e8: RollSum with a ring buffer), copied here so both versions can be
  * timed side by side in one JVM.
  */
 final class Baseline {

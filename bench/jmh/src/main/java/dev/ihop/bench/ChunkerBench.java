@@ -20,6 +20,7 @@ import org.openjdk.jmh.annotations.State;
  * Boundary search over 32 MiB of random bytes with bita's default parameters (64 KiB
  * average, 16 KiB min, 16 MiB max, 64-byte window): the bare chunker over one array, and
  * {@link ChunkReader} over a stream (adds refills, compaction and the per-chunk copy).
+ * The {@code baseline} methods run the code as it was before the speed-up ({@link Baseline}).
  * Average time per 32 MiB; MiB/s = 32 / seconds (see README.md).
  */
 @State(Scope.Thread)
@@ -50,6 +51,16 @@ public class ChunkerBench {
             start += length < 0 ? data.length - start : length;
         }
         return chunks;
+    }
+
+    @Benchmark
+    public int baselineChunker() {
+        return PairedCpuTime.chunkArray(Baseline.newChunker(config), data);
+    }
+
+    @Benchmark
+    public int baselineChunkReader() {
+        return PairedCpuTime.chunkStream(new Baseline.ChunkReader(new ByteArrayInputStream(data), Baseline.newChunker(config)));
     }
 
     @Benchmark
