@@ -62,6 +62,16 @@ public final class BuzHashChunker extends RollingChunker {
         ring = new int[window];
     }
 
+    /**
+     * The first chunk holds at least the {@code window} bytes of the start-up feed
+     * (FORMATS.md section 4 step 1), so with a window above the maximum size it is longer
+     * than the maximum; ChunkReader sizes its buffer by this.
+     */
+    @Override
+    public int maxChunkSize() {
+        return Math.max(max, window);
+    }
+
     @Override
     protected boolean initialised() {
         return full;
@@ -81,14 +91,14 @@ public final class BuzHashChunker extends RollingChunker {
     }
 
     @Override
-    protected void feed(byte[] buf, int from, int to) {
+    protected void feed(byte[] buf, int start, int from, int to) {
         for (int i = from; i < to; i++) {
             roll(buf[i] & 0xFF);
         }
     }
 
     @Override
-    protected int feedUntilBoundary(byte[] buf, int from, int to) {
+    protected int feedUntilBoundary(byte[] buf, int start, int from, int to) {
         final int mask = this.mask;
         for (int i = from; i < to; i++) {
             roll(buf[i] & 0xFF);

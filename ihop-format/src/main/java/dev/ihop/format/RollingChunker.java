@@ -22,18 +22,23 @@ abstract sealed class RollingChunker implements Chunker permits RollSumChunker, 
     }
 
     @Override
-    public final int maxChunkSize() {
+    public int maxChunkSize() {
         return max;
     }
 
-    /** Feeds {@code buf[from, to)} without testing. */
-    protected abstract void feed(byte[] buf, int from, int to);
+    /** Feeds {@code buf[from, to)} without testing; the current chunk starts at {@code buf[start]}. */
+    protected abstract void feed(byte[] buf, int start, int from, int to);
 
     /**
-     * Feeds {@code buf[from, to)}, testing after each byte.
+     * Feeds {@code buf[from, to)}, testing after each byte; the current chunk starts at
+     * {@code buf[start]}.
      * @return index just past the byte where the filter matched, or -1
      */
-    protected abstract int feedUntilBoundary(byte[] buf, int from, int to);
+    protected abstract int feedUntilBoundary(byte[] buf, int start, int from, int to);
+
+    /** Called when the chunk {@code buf[start, start + length)} ends at a boundary. */
+    protected void chunkEnded(byte[] buf, int start, int length) {
+    }
 
     /**
      * Called until it reports the start-up done, with the current chunk's position; may
@@ -71,7 +76,7 @@ abstract sealed class RollingChunker implements Chunker permits RollSumChunker, 
         if (min > 0 && pos < min - 1) {
             int to = Math.min(min - 1, available);
             if (pos < to) {
-                feed(buf, start + pos, start + to);
+                feed(buf, start, start + pos, start + to);
                 pos = to;
             }
             if (pos < min - 1) {
@@ -80,16 +85,17 @@ abstract sealed class RollingChunker implements Chunker permits RollSumChunker, 
         }
         int limit = Math.min(max, available);
         if (pos < limit) {
-            int hit = feedUntilBoundary(buf, start + pos, start + limit);
+            int hit = feedUntilBoundary(buf, start, start + pos, start + limit);
             if (hit >= 0) {
-                return emit(hit - start);
+                return emit(buf, start, hit - start);
             }
             pos = limit;
         }
-        return pos >= max ? emit(pos) : -1;
+        return pos >= max ? emit(buf, start, pos) : -1;
     }
 
-    private int emit(int length) {
+    private int emit(byte[] buf, int start, int length) {
+        chunkEnded(buf, start, length);
         pos = 0;
         skipped = false;
         return length;
