@@ -14,7 +14,8 @@ heap=${HEAP:-64m}
 jar="$root/ihop-cli/target/ihop.jar"
 [ -f "$jar" ] || (cd "$root" && mvn -q -B -DskipTests package >&2)
 mkdir -p "$work/www"
-ihop() { "$JAVA_HOME/bin/java" "$@"; }
+# Called directly (not through a shell function) so that $! is the JVM, whose /proc/PID/status is sampled.
+java=$JAVA_HOME/bin/java
 
 # Runs "$@" in the background, samples VmHWM of the process every 50 ms, prints
 # "<label>: <seconds> s, peak RSS <MiB> MiB" when it ends; fails if the command fails.
@@ -37,7 +38,7 @@ measure() {
 echo "image: $size bytes in $work (heap: compress -Xmx$compress_heap, others -Xmx$heap)"
 [ -f "$work/image.img" ] || "$JAVA_HOME/bin/java" "$root/bench/GenerateImage.java" "$work/image.img" "$size"
 
-measure "compress (-Xmx$compress_heap)" ihop "-Xmx$compress_heap" --enable-native-access=ALL-UNNAMED -jar "$jar" \
+measure "compress (-Xmx$compress_heap)" "$java" "-Xmx$compress_heap" --enable-native-access=ALL-UNNAMED -jar "$jar" \
   compress -f -i "$work/image.img" --compression zstd --compression-level 1 "$work/www/image.cba"
 
 port=$(( 20000 + RANDOM % 20000 ))
@@ -55,22 +56,24 @@ nginx_pid=$!
 trap 'kill $nginx_pid 2>/dev/null || true' EXIT
 sleep 0.5
 rm -rf "$work/store"
-measure "clone over HTTP (-Xmx$heap)" ihop "-Xmx$heap" --enable-native-access=ALL-UNNAMED -jar "$jar" \
+measure "clone over HTTP (-Xmx$heap)" "$java" "-Xmx$heap" --enable-native-access=ALL-UNNAMED -jar "$jar" \
   clone "http://127.0.0.1:$port/image.cba" "$work/store/v1"
 
-measure "extract (-Xmx$heap)" ihop "-Xmx$heap" --enable-native-access=ALL-UNNAMED -jar "$jar" \
+measure "extract (-Xmx$heap)" "$java" "-Xmx$heap" --enable-native-access=ALL-UNNAMED -jar "$jar" \
   extract -f "$work/store/v1" "$work/extracted.img"
 cmp "$work/image.img" "$work/extracted.img" && rm "$work/extracted.img"
 
 if command -v nbdcopy >/dev/null; then
   sock="$work/nbd.sock"
-  ihop "-Xmx$heap" --enable-native-access=ALL-UNNAMED -jar "$jar" serve --socket "$sock" "$work/store/v1" 2>"$work/serve.err" &
+  "$java" "-Xmx$heap" --enable-native-access=ALL-UNNAMED -jar "$jar" serve --socket "$sock" "$work/store/v1" 2>"$work/serve.err" &
   serve_pid=$!
+  trap 'kill $nginx_pid $serve_pid 2>/dev/null || true' EXIT
   for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.1; done
   start=$SECONDS
   nbdcopy "nbd+unix:///v1?socket=$sock" - | cmp - "$work/image.img"
   hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$serve_pid/status")
   kill "$serve_pid"; wait "$serve_pid" || true
+  rm -f "$sock"
   printf '%-28s %6d s, peak RSS %5d MiB\n' "serve, read whole (-Xmx$heap):" $((SECONDS - start)) $((hwm / 1024))
 else
   echo "serve: skipped (nbdcopy not installed)"
