@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Block serving speed: `ihop serve` of a cloned release against `nbdkit file` of the flat
+# image, both over a Unix socket, side by side, RUNS times each; medians and ratios.
+#
+#   sequential  nbdcopy --no-extents nbd+unix:///?socket=S null:
+#               reads the whole export, default request size and count (--no-extents so
+#               that neither server can skip the image's holes by answering block status:
+#               every byte is read and sent). nbdcopy opens several connections when the
+#               server advertises multi-conn, else one; the table says which it got.
+#   random      fio --ioengine=nbd --rw=randread --bs=4k at iodepth 1 and 32, one job,
+#               FIO_SECONDS (default 15) per measurement over the whole export; fio's
+#               random sequence is seeded the same for every run (randrepeat), so both
+#               servers get the same offsets.
+# The servers: `nbdkit -r -U S file file=v1.img` (its defaults: 16 threads, parallel model)
+# and `ihop serve --socket S STORE/v1`, where STORE/v1 is cloned from v1.cba (made with
+# ihop compress, zstd level 3) served by a throwaway nginx. Both read from the page cache:
+# the first sequential pass warms it and is not counted (WARMUP=0 to count it).
+#
+# Usage: bench/serve.sh            (RUNS=N, FIO_SECONDS=N)
+set -euo pipefail
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+need_tool nbdkit nbdkit
+need_tool nbdcopy libnbd-bin
+need_tool nbdinfo libnbd-bin
+need_tool fio fio
+need_tool python3 python3
+fio --enghelp 2>/dev/null | grep -qw nbd || die "this fio has no nbd ioengine"
+FIO_SECONDS=${FIO_SECONDS:-15}
+IMAGE=$IMAGES/v1.img
+[ -f "$IMAGE" ] || die "no image at $IMAGE: run bench/make-images.sh first"
+OUT=$WORK/serve
+mkdir -p "$OUT"
+STORE=$OUT/store
+
+servers=(nbdkit)
+if ihop_ready && ihop_has serve && ihop_has clone && ihop_has compress; then
+  servers=(ihop nbdkit)
+else
+  log "this ihop lacks serve, clone or compress: measuring nbdkit only"
+fi
+
+# The ihop release to serve: cloned once from a zstd-3 archive of v1, kept as a cache.
+prepare_store() {
+  [ -f "$STORE/v1" ] && [ "$STORE/v1" -nt "$IMAGE" ] && return 0
+  log "preparing the ihop store (compress v1, clone it over HTTP)"
+  rm -rf "$STORE" "$OUT/www"; mkdir -p "$OUT/www"
+  "$IHOP" compress -i "$IMAGE" "$OUT/www/v1.cba" --compression zstd --compression-level 3 -f >/dev/null
+  nginx_start "$OUT/www"
+  "$IHOP" clone "$NGINX_URL/v1.cba" "$STORE/v1" >"$OUT/clone.out" 2>&1 || { nginx_stop; cat "$OUT/clone.out" >&2; die "ihop clone failed"; }
+  nginx_stop
+  rm -rf "$OUT/www"
+}
+
+SERVER_PID=
+SOCK=$OUT/nbd.sock
+stop_server() {
+  if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
+  SERVER_PID=
+  rm -f "$SOCK"
+}
+trap 'stop_server; nginx_stop' EXIT
+
+start_server() {
+  stop_server
+  case $1 in
+    nbdkit) nbdkit -f -r -U "$SOCK" file "file=$IMAGE" 2>"$OUT/nbdkit.err" & ;;
+    ihop)   "$IHOP" serve --socket "$SOCK" "$STORE/v1" >"$OUT/ihop.out" 2>"$OUT/ihop.err" & ;;
+  esac
+  SERVER_PID=$!
+  for _ in $(seq 200); do
+    [ -S "$SOCK" ] && nbdinfo --size "$URI" >/dev/null 2>&1 && return 0
+    kill -0 "$SERVER_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  cat "$OUT/$1.err" >&2 2>/dev/null || true
+  die "$1 did not start serving on $SOCK"
+}
+URI="nbd+unix:///?socket=$SOCK"
+
+# fio_iops QD: median-free single fio run; prints IOPS.
+fio_iops() {
+  fio --name=randread --ioengine=nbd --uri="$URI" --rw=randread --bs=4k --iodepth="$1" \
+      --runtime="$FIO_SECONDS" --time_based --output-format=json --output="$OUT/fio.json" >/dev/null 2>"$OUT/fio.err" \
+    || { cat "$OUT/fio.err" >&2; die "fio failed"; }
+  python3 -c 'import json, sys; print(round(json.load(open(sys.argv[1]))["jobs"][0]["read"]["iops"]))' "$OUT/fio.json"
+}
+
+[ "${servers[0]}" = ihop ] && prepare_store
+
+declare -A seq qd1 qd32 conns
+size=
+for ((r = 1; r <= RUNS; r++)); do
+  for s in "${servers[@]}"; do
+    start_server "$s"
+    size=$(nbdinfo --size "$URI")
+    conns[$s]=$(nbdinfo --can multi-conn "$URI" >/dev/null 2>&1 && echo "multi-conn" || echo "1 conn")
+    if [ "$r" = 1 ] && [ "${WARMUP:-1}" = 1 ]; then nbdcopy --no-extents "$URI" null:; fi
+    timed "$OUT/nbdcopy" nbdcopy --no-extents "$URI" null:
+    seq[$s]+="$TIMED_WALL "
+    i1=$(fio_iops 1); i32=$(fio_iops 32)
+    qd1[$s]+="$i1 "; qd32[$s]+="$i32 "
+    log "run $r $s: sequential ${TIMED_WALL}s, QD1 $i1 IOPS, QD32 $i32 IOPS"
+    stop_server
+  done
+done
+
+echo
+echo "serve: export $(mib "$size") MiB over a Unix socket, median of $RUNS runs ($(nproc) cores)"
+declare -A mseq mq1 mq32
+for s in "${servers[@]}"; do
+  mseq[$s]=$(calc "$size / 1048576 / $(median "${seq[$s]}")"); mq1[$s]=$(median "${qd1[$s]}"); mq32[$s]=$(median "${qd32[$s]}")
+done
+{
+  printf 'server\tsequential MiB/s\tnbdcopy got\t4K rand QD1 IOPS\t4K rand QD32 IOPS\n'
+  for s in "${servers[@]}"; do
+    printf '%s\t%.1f\t%s\t%.0f\t%.0f\n' "$s" "${mseq[$s]}" "${conns[$s]}" "${mq1[$s]}" "${mq32[$s]}"
+  done
+} | table
+if [ "${#servers[@]}" -gt 1 ]; then
+  echo
+  echo "ihop/nbdkit sequential: $(ratio "${mseq[ihop]}" "${mseq[nbdkit]}")  (target >= 0.8)"
+  echo "ihop/nbdkit QD1 IOPS:   $(ratio "${mq1[ihop]}" "${mq1[nbdkit]}")  (target >= 0.8)"
+  echo "ihop/nbdkit QD32 IOPS:  $(ratio "${mq32[ihop]}" "${mq32[nbdkit]}")  (target >= 0.8)"
+fi
