@@ -95,7 +95,8 @@ ihop_ready() {
 }
 
 # ihop_has COMMAND: whether this ihop build has the subcommand (others are still being written).
-ihop_has() { "$IHOP" "$1" --help >/dev/null 2>&1; }
+# Read from the command list of --help: an unknown subcommand does not always fail.
+ihop_has() { "$IHOP" --help 2>/dev/null | awk '/^Commands:/ { c = 1; next } c { print $1 }' | grep -qx -- "$1"; }
 
 # free_port: a TCP port on 127.0.0.1 with nothing listening.
 free_port() {

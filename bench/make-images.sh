@@ -135,8 +135,8 @@ make_image() {
   E2FSPROGS_FAKE_TIME=$epoch SOURCE_DATE_EPOCH=$epoch \
     mkfs.ext4 -q -F -t ext4 -b 4096 -I 256 -L rootfs -U "$uuid" \
       -E "root_owner=0:0,hash_seed=$uuid,lazy_itable_init=0,lazy_journal_init=0,nodiscard" \
-      -d "$tree" "$img.tmp" "${IMAGE_MIB}M"
-  e2fsck -fn "$img.tmp" >/dev/null || die "e2fsck found errors in $img.tmp"
+      -d "$tree" "$img.tmp" "${IMAGE_MIB}M" >/dev/null
+  e2fsck -fn "$img.tmp" >/dev/null 2>&1 || die "e2fsck found errors in $img.tmp"
   mv "$img.tmp" "$img"
 }
 
@@ -150,15 +150,14 @@ if [ "${BENCH_CHECK:-0}" = 1 ]; then
   E2FSPROGS_FAKE_TIME=$V1_EPOCH SOURCE_DATE_EPOCH=$V1_EPOCH \
     mkfs.ext4 -q -F -t ext4 -b 4096 -I 256 -L rootfs -U "$FS_UUID_V1" \
       -E "root_owner=0:0,hash_seed=$FS_UUID_V1,lazy_itable_init=0,lazy_journal_init=0,nodiscard" \
-      -d "$WORK/rootfs-v1" "$WORK/v1-check.img" "${IMAGE_MIB}M"
+      -d "$WORK/rootfs-v1" "$WORK/v1-check.img" "${IMAGE_MIB}M" >/dev/null
   if cmp -s "$WORK/v1-check.img" "$IMAGES/v1.img"; then echo "mkfs deterministic: yes"; else echo "mkfs deterministic: NO"; fi
   rm -f "$WORK/v1-check.img"
 fi
 
 # A short description of the two releases.
-used() { du -sx --block-size=1M "$1" | cut -f1; }
-changed=$(comm -13 "$WORK/packages-v1.txt" "$WORK/packages-v2.txt" | wc -l)
-diff_blocks=$(python3 - "$IMAGES/v1.img" "$IMAGES/v2.img" <<'PY'
+count_diff_blocks() {
+  python3 -c '
 import sys
 n = 0
 with open(sys.argv[1], "rb") as a, open(sys.argv[2], "rb") as b:
@@ -167,9 +166,11 @@ with open(sys.argv[1], "rb") as a, open(sys.argv[2], "rb") as b:
         if not x and not y:
             break
         n += x != y
-print(n)
-PY
-)
+print(n)' "$1" "$2"
+}
+used() { du -sx --block-size=1M "$1" | cut -f1; }
+changed=$(comm -13 "$WORK/packages-v1.txt" "$WORK/packages-v2.txt" | wc -l)
+diff_blocks=$(count_diff_blocks "$IMAGES/v1.img" "$IMAGES/v2.img")
 {
   printf 'release\timage\tsize MiB\ttree MiB\tpackages\tsha256 (first 16)\n'
   for v in v1 v2; do

@@ -57,7 +57,7 @@ publish() {
   if [ ! -f "$WWW/v2.caibx" ] || [ "$V1" -nt "$WWW/v1.caibx" ] || [ "$V2" -nt "$WWW/v2.caibx" ]; then
     log "casync make v1, v2 into v1v2.castr"
     rm -rf "$WWW/v1v2.castr" "$WWW"/*.caibx
-    for v in v1 v2; do casync make --store="$WWW/v1v2.castr" "$WWW/$v.caibx" "$IMAGES/$v.img"; done
+    for v in v1 v2; do casync make --store="$WWW/v1v2.castr" "$WWW/$v.caibx" "$IMAGES/$v.img" >/dev/null; done
   fi
   if [ "${tools[0]}" = ihop ]; then
     if [ ! -f "$WWW/v2.cba" ] || [ "$V1" -nt "$WWW/v1.cba" ] || [ "$V2" -nt "$WWW/v2.cba" ] \
@@ -157,8 +157,12 @@ done
       "$(mib "${mwr[$t]}")" "$(mib "${mn[$t]}")" "${check[$t]}"
   done
 } | table
-echo "published: v2.cba $(mib "$(stat -c %s "$WWW/v2.cba" 2>/dev/null || echo 0)") MiB ($IHOP_COMPRESS_ARGS);" \
-  "casync store (v1+v2) $(mib "$(find "$WWW/v1v2.castr" -type f -printf '%s\n' | awk '{ s += $1 } END { print s }')") MiB"
+published="casync store (v1+v2) $(mib "$(find "$WWW/v1v2.castr" -type f -printf '%s\n' | awk '{ s += $1 } END { print s }')") MiB"
+if [ "${tools[0]}" = ihop ]; then
+  published+="; v1.cba $(mib "$(stat -c %s "$WWW/v1.cba")") MiB, v2.cba $(mib "$(stat -c %s "$WWW/v2.cba")") MiB ($IHOP_COMPRESS_ARGS)"
+  published+="; ihop's first clone of v1 downloaded $(mib "$v1_bytes") MiB in $v1_reqs requests"
+fi
+echo "published: $published"
 if [ "${#tools[@]}" -gt 1 ]; then
   echo
   echo "downloaded ihop/casync: $(ratio "${md[ihop]}" "${md[casync]}")  (target <= 1.00)"
