@@ -22,9 +22,9 @@
 #   wall         seconds, including the JVM start for ihop
 #   written      bytes the tool's processes caused to be written to storage, from the
 #                kernel's I/O accounting (write_bytes, via GNU time %O): same meter for both
-#   new on disk  what the update leaves behind: ihop, the chunk files that were not in the
-#                store before plus the v2 store dictionary (apparent sizes); casync, the
-#                allocated blocks of the output image (casync punches holes for zeros)
+#   new on disk  disk space the update takes, as allocated blocks: ihop, the chunk files
+#                that were not in the store before plus the v2 store dictionary; casync, the
+#                output image (casync punches holes for runs of zeros, so it is sparse)
 # Results are checked once: casync's output must equal v2.img; ihop's release is read back
 # through `ihop serve` + nbdcopy and must equal v2.img too (when serve exists).
 #
@@ -72,8 +72,10 @@ publish() {
   fi
 }
 
-# chunk_list DIR: "path size" of every chunk file in an ihop store, sorted.
-chunk_list() { find "$1/chunks" -type f -name '*.chunk' -printf '%p %s\n' 2>/dev/null | sort; }
+# chunk_list DIR: "path allocated-512-byte-blocks" of every chunk file in an ihop store, sorted.
+chunk_list() { find "$1/chunks" -type f -name '*.chunk' -printf '%p %b\n' 2>/dev/null | sort; }
+# allocated FILE: bytes of disk blocks allocated to FILE.
+allocated() { echo $(($(stat -c '%b * %B' "$1"))); }
 
 SERVE_PID=
 cleanup() {
@@ -121,8 +123,8 @@ for ((r = 1; r <= RUNS; r++)); do
         timed "$OUT/ihop" bash -c '"$1" clone "$2" "$3" && sync -f "$3"' _ "$IHOP" "$NGINX_URL/v2.cba" "$OUT/store/v2"
         read -r b n < <(log_since "$m")
         chunk_list "$OUT/store" >"$OUT/chunks.after"
-        nb=$(comm -13 "$OUT/chunks.before" "$OUT/chunks.after" | awk '{ s += $2 } END { print s + 0 }')
-        nb=$((nb + $(stat -c %s "$OUT/store/v2")))
+        nb=$(comm -13 "$OUT/chunks.before" "$OUT/chunks.after" | awk '{ s += $2 * 512 } END { print s + 0 }')
+        nb=$((nb + $(allocated "$OUT/store/v2")))
         if [ "$r" = 1 ]; then check[$t]=$(verify_ihop "$OUT/store"); fi
         ;;
       casync)
@@ -132,7 +134,7 @@ for ((r = 1; r <= RUNS; r++)); do
         timed "$OUT/casync" bash -c 'casync extract --store="$1/v1v2.castr" --seed="$2" "$1/v2.caibx" "$3" && sync -f "$3"' \
           _ "$NGINX_URL" "$V1" "$OUT/v2.out.img"
         read -r b n < <(log_since "$m")
-        nb=$(($(stat -c %b "$OUT/v2.out.img") * $(stat -c %B "$OUT/v2.out.img")))
+        nb=$(allocated "$OUT/v2.out.img")
         if [ "$r" = 1 ]; then
           if cmp -s "$OUT/v2.out.img" "$V2"; then check[$t]="identical to v2.img"; else check[$t]="DIFFERS from v2.img"; fi
         fi
