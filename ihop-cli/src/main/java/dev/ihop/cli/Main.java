@@ -11,6 +11,8 @@ import picocli.CommandLine.Option;
         description = "Efficient, verifiable software updates of Linux devices (bita-compatible).",
         subcommands = {
             CommandLine.HelpCommand.class,
+            CompressCommand.class,
+            InfoCommand.class,
         })
 public final class Main {
 
@@ -24,7 +26,14 @@ public final class Main {
 
     /** Runs ihop with {@code args} and returns the exit code (tests call this). */
     public static int run(String... args) {
+        return run(new java.io.PrintWriter(System.out, true), new java.io.PrintWriter(System.err, true), args);
+    }
+
+    /** Runs ihop with its output and errors going to the given writers. */
+    public static int run(java.io.PrintWriter out, java.io.PrintWriter err, String... args) {
         CommandLine cli = new CommandLine(new Main());
+        cli.setOut(out);
+        cli.setErr(err);
         cli.setExecutionExceptionHandler(new ErrorHandler());
         cli.setCaseInsensitiveEnumValuesAllowed(true);
         return cli.execute(args);

@@ -4,9 +4,7 @@ import dev.ihop.format.codec.ChunkCodec;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -212,7 +210,7 @@ public final class ArchiveWriter {
 
         @Override
         public void run() {
-            try (OutputStream out = Channels.newOutputStream(data)) {
+            try {
                 long offset = 0;
                 for (Future<Hashed> f; (f = queue.take()) != end; ) {
                     Hashed h;
@@ -224,7 +222,10 @@ public final class ArchiveWriter {
                     Integer known = index.get(h.hash);
                     if (known == null) {
                         byte[] stored = h.compressed != null ? h.compressed : compressOrRaw(h.data);
-                        out.write(stored);
+                        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(stored);
+                        while (b.hasRemaining()) {
+                            data.write(b);
+                        }
                         known = descriptors.size();
                         index.put(h.hash, known);
                         descriptors.add(new ChunkDescriptor(h.hash, stored.length, offset, h.data.length));
@@ -234,7 +235,6 @@ public final class ArchiveWriter {
                     order.add(known);
                     budget.release(h.data.length);
                 }
-                out.flush();
                 data.force(false);
             } catch (Throwable t) {
                 failure = t instanceof UncheckedIOException u ? u.getCause() : t;
