@@ -76,6 +76,7 @@ for t in "${tools[@]}"; do
 done
 echo
 echo "compress: $(basename "$IMAGE"), $(mib "$size") MiB, median of $RUNS runs ($(nproc) cores)"
+busy_note
 {
   printf 'tool\twall s\tMiB/s\tpeak RSS MiB\toutput MiB\toutput/image\n'
   for t in "${tools[@]}"; do

@@ -17,6 +17,25 @@ IHOP=${IHOP:-$REPO_ROOT/ihop}
 IMAGES=$WORK/images
 mkdir -p "$WORK"
 
+# Other processes on a shared 2-core machine skew every timing here. busy_sample, called
+# by timed just before each timed command, measures for one second how much of the machine's
+# CPU is in use while none of ours runs; busy_note reports the highest such figure.
+BUSY_MAX=0
+busy_sample() {
+  local a b
+  a=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6 }' /proc/stat)
+  sleep 1
+  b=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6 }' /proc/stat)
+  BUSY_MAX=$(awk -v a="$a" -v b="$b" -v m="$BUSY_MAX" 'BEGIN { split(a, x, " "); split(b, y, " ")
+    busy = y[1] - x[1]; idle = y[2] - x[2]; p = (busy + idle) > 0 ? 100 * busy / (busy + idle) : 0
+    printf "%.0f\n", (p > m ? p : m) }')
+}
+busy_note() {
+  local warn=""
+  [ "$BUSY_MAX" -gt 15 ] && warn=" - other processes were busy, figures are noisy: rerun on an idle machine"
+  echo "machine: $(nproc) cores; CPU used by other processes just before a timed run: up to $BUSY_MAX%$warn"
+}
+
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
@@ -67,6 +86,7 @@ mib() { awk -v b="$1" 'BEGIN { printf "%.1f\n", b / 1048576 }'; }
 timed() {
   local prefix=$1; shift
   local t0 t1
+  busy_sample
   t0=$(date +%s.%N)
   if ! /usr/bin/time -f '%M %O' -o "$prefix.rss" "$@" >"$prefix.out" 2>"$prefix.err"; then
     echo "command failed: $*" >&2; tail -n 20 "$prefix.err" >&2; return 1

@@ -113,6 +113,7 @@ done
 
 echo
 echo "serve: export $(mib "$size") MiB over a Unix socket, median of $RUNS runs ($(nproc) cores)"
+busy_note
 declare -A mseq mseq1 mq1 mq32
 for s in "${servers[@]}"; do
   mseq[$s]=$(calc "$SEQ_PASSES * $size / 1048576 / $(median "${seq[$s]}")")

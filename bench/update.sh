@@ -147,6 +147,7 @@ done
 
 echo
 echo "update v1 -> v2 over HTTP (nginx on 127.0.0.1), median of $RUNS runs ($(nproc) cores)"
+busy_note
 declare -A md mr mw mwr mn
 for t in "${tools[@]}"; do
   md[$t]=$(median "${dl[$t]}"); mr[$t]=$(median "${req[$t]}"); mw[$t]=$(median "${wall[$t]}")
