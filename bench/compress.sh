@@ -15,7 +15,8 @@
 # Each run starts with an empty output (a casync store that already holds the chunks would
 # skip their compression). The image is read once before timing, so every tool reads it
 # from the page cache. Wall time includes the JVM start for ihop: that is what a user waits.
-# Peak RSS is GNU time's maximum resident set size; the JVM runs with its default heap
+# CPU s is user + system time of the tool's processes: on a shared machine it moves less than
+# wall time. Peak RSS is GNU time's maximum resident set size; the JVM runs with its default heap
 # limit unless JAVA_OPTS says otherwise.
 #
 # Usage: bench/compress.sh [IMAGE]        (default: v1.img from bench/make-images.sh; RUNS=N)
@@ -57,30 +58,30 @@ run_tool() {
   esac
 }
 
-declare -A walls rss outb
+declare -A walls cpus rss outb
 cat "$IMAGE" >/dev/null
 log "image $IMAGE: $(mib "$size") MiB; $RUNS runs of: ${tools[*]}"
 for ((r = 1; r <= RUNS; r++)); do
   for t in "${tools[@]}"; do
     sync
     run_tool "$t"
-    log "run $r $t: ${TIMED_WALL}s, $(mib $((TIMED_RSS_KIB * 1024))) MiB RSS, $(mib "$OUT_BYTES") MiB out"
-    walls[$t]+="$TIMED_WALL "; rss[$t]+="$TIMED_RSS_KIB "; outb[$t]=$OUT_BYTES
+    log "run $r $t: ${TIMED_WALL}s (CPU ${TIMED_CPU}s), $(mib $((TIMED_RSS_KIB * 1024))) MiB RSS, $(mib "$OUT_BYTES") MiB out"
+    walls[$t]+="$TIMED_WALL "; cpus[$t]+="$TIMED_CPU "; rss[$t]+="$TIMED_RSS_KIB "; outb[$t]=$OUT_BYTES
   done
 done
 
-declare -A mibs mwall mrss
+declare -A mibs mwall mcpu mrss
 for t in "${tools[@]}"; do
-  mwall[$t]=$(median "${walls[$t]}"); mrss[$t]=$(median "${rss[$t]}")
+  mwall[$t]=$(median "${walls[$t]}"); mcpu[$t]=$(median "${cpus[$t]}"); mrss[$t]=$(median "${rss[$t]}")
   mibs[$t]=$(calc "$size / 1048576 / ${mwall[$t]}")
 done
 echo
 echo "compress: $(basename "$IMAGE"), $(mib "$size") MiB, median of $RUNS runs ($(nproc) cores)"
 busy_note
 {
-  printf 'tool\twall s\tMiB/s\tpeak RSS MiB\toutput MiB\toutput/image\n'
+  printf 'tool\twall s\tMiB/s\tCPU s\tpeak RSS MiB\toutput MiB\toutput/image\n'
   for t in "${tools[@]}"; do
-    printf '%s\t%.2f\t%.1f\t%.1f\t%s\t%s\n' "$t" "${mwall[$t]}" "${mibs[$t]}" "$(calc "${mrss[$t]} / 1024")" \
+    printf '%s\t%.2f\t%.1f\t%.2f\t%.1f\t%s\t%s\n' "$t" "${mwall[$t]}" "${mibs[$t]}" "${mcpu[$t]}" "$(calc "${mrss[$t]} / 1024")" \
       "$(mib "${outb[$t]}")" "$(ratio "${outb[$t]}" "$size" 3)"
   done
 } | table
@@ -88,5 +89,6 @@ if [ "${#tools[@]}" -gt 1 ]; then
   echo
   echo "throughput ratio ihop-zstd/casync:   $(ratio "${mibs[ihop-zstd]}" "${mibs[casync]}")  (target >= 1.5)"
   echo "throughput ratio ihop-brotli/casync: $(ratio "${mibs[ihop-brotli]}" "${mibs[casync]}")"
+  echo "CPU time ratio ihop-zstd/casync:     $(ratio "${mcpu[ihop-zstd]}" "${mcpu[casync]}")  (CPU s / wall s = cores a tool kept busy)"
   echo "output size ratio ihop-zstd/casync:  $(ratio "${outb[ihop-zstd]}" "${outb[casync]}")"
 fi

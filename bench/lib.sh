@@ -82,18 +82,22 @@ mib() { awk -v b="$1" 'BEGIN { printf "%.1f\n", b / 1048576 }'; }
 # TIMED_WALL (seconds, nanosecond clock) and TIMED_RSS_KIB (peak resident set of the command
 # and its waited-for children, from GNU time's "%M") and TIMED_WRITTEN (bytes the command
 # and its children caused to be written to storage: GNU time's "%O", the kernel's
-# write_bytes I/O accounting in 512-byte units). Fails (with the output) when CMD fails.
+# write_bytes I/O accounting in 512-byte units) and TIMED_CPU (user + system seconds of the
+# command and its children: less disturbed than wall time when other processes compete for
+# the cores). Fails (with the output) when CMD fails.
 timed() {
   local prefix=$1; shift
   local t0 t1
   busy_sample
   t0=$(date +%s.%N)
-  if ! /usr/bin/time -f '%M %O' -o "$prefix.rss" "$@" >"$prefix.out" 2>"$prefix.err"; then
+  if ! /usr/bin/time -f '%M %O %U %S' -o "$prefix.rss" "$@" >"$prefix.out" 2>"$prefix.err"; then
     echo "command failed: $*" >&2; tail -n 20 "$prefix.err" >&2; return 1
   fi
   t1=$(date +%s.%N)
   TIMED_WALL=$(calc "$t1 - $t0")
-  read -r TIMED_RSS_KIB TIMED_WRITTEN < <(tail -n 1 "$prefix.rss")
+  local user sys
+  read -r TIMED_RSS_KIB TIMED_WRITTEN user sys < <(tail -n 1 "$prefix.rss")
+  TIMED_CPU=$(calc "$user + $sys")
   TIMED_WRITTEN=$((TIMED_WRITTEN * 512))
 }
 

@@ -20,6 +20,7 @@
 #   downloaded   sum of nginx's $bytes_sent (headers included) for the run's requests
 #   requests     lines in nginx's access log for the run
 #   wall         seconds, including the JVM start for ihop
+#   CPU          user + system seconds of the tool's processes (not nginx's)
 #   written      bytes the tool's processes caused to be written to storage, from the
 #                kernel's I/O accounting (write_bytes, via GNU time %O): same meter for both
 #   new on disk  disk space the update takes, as allocated blocks: ihop, the chunk files
@@ -111,7 +112,7 @@ if [ "${tools[0]}" = ihop ]; then
   log "ihop v1 clone: $(mib "$v1_bytes") MiB in $v1_reqs requests"
 fi
 
-declare -A dl req wall wr new check
+declare -A dl req wall cpu wr new check
 for ((r = 1; r <= RUNS; r++)); do
   for t in "${tools[@]}"; do
     case $t in
@@ -140,23 +141,23 @@ for ((r = 1; r <= RUNS; r++)); do
         fi
         ;;
     esac
-    log "run $r $t: $(mib "$b") MiB in $n requests, ${TIMED_WALL}s, written $(mib "$TIMED_WRITTEN") MiB, new on disk $(mib "$nb") MiB"
-    dl[$t]+="$b "; req[$t]+="$n "; wall[$t]+="$TIMED_WALL "; wr[$t]+="$TIMED_WRITTEN "; new[$t]+="$nb "
+    log "run $r $t: $(mib "$b") MiB in $n requests, ${TIMED_WALL}s (CPU ${TIMED_CPU}s), written $(mib "$TIMED_WRITTEN") MiB, new on disk $(mib "$nb") MiB"
+    dl[$t]+="$b "; req[$t]+="$n "; wall[$t]+="$TIMED_WALL "; cpu[$t]+="$TIMED_CPU "; wr[$t]+="$TIMED_WRITTEN "; new[$t]+="$nb "
   done
 done
 
 echo
 echo "update v1 -> v2 over HTTP (nginx on 127.0.0.1), median of $RUNS runs ($(nproc) cores)"
 busy_note
-declare -A md mr mw mwr mn
+declare -A md mr mw mc mwr mn
 for t in "${tools[@]}"; do
-  md[$t]=$(median "${dl[$t]}"); mr[$t]=$(median "${req[$t]}"); mw[$t]=$(median "${wall[$t]}")
+  md[$t]=$(median "${dl[$t]}"); mr[$t]=$(median "${req[$t]}"); mw[$t]=$(median "${wall[$t]}"); mc[$t]=$(median "${cpu[$t]}")
   mwr[$t]=$(median "${wr[$t]}"); mn[$t]=$(median "${new[$t]}")
 done
 {
-  printf 'tool\tdownloaded MiB\trequests\twall s\twritten MiB\tnew on disk MiB\tresult\n'
+  printf 'tool\tdownloaded MiB\trequests\twall s\tCPU s\twritten MiB\tnew on disk MiB\tresult\n'
   for t in "${tools[@]}"; do
-    printf '%s\t%s\t%s\t%.2f\t%s\t%s\t%s\n' "$t" "$(mib "${md[$t]}")" "${mr[$t]}" "${mw[$t]}" \
+    printf '%s\t%s\t%s\t%.2f\t%.2f\t%s\t%s\t%s\n' "$t" "$(mib "${md[$t]}")" "${mr[$t]}" "${mw[$t]}" "${mc[$t]}" \
       "$(mib "${mwr[$t]}")" "$(mib "${mn[$t]}")" "${check[$t]}"
   done
 } | table
@@ -171,6 +172,7 @@ if [ "${#tools[@]}" -gt 1 ]; then
   echo "downloaded ihop/casync: $(ratio "${md[ihop]}" "${md[casync]}")  (target <= 1.00)"
   echo "requests   ihop/casync: $(ratio "${mr[ihop]}" "${mr[casync]}")"
   echo "wall time  ihop/casync: $(ratio "${mw[ihop]}" "${mw[casync]}")  (target <= 1.00)"
+  echo "CPU time   ihop/casync: $(ratio "${mc[ihop]}" "${mc[casync]}")"
   echo "written    ihop/casync: $(ratio "${mwr[ihop]}" "${mwr[casync]}")"
   echo "new on disk ihop/casync: $(ratio "${mn[ihop]}" "${mn[casync]}")"
 fi
