@@ -13,6 +13,7 @@ import picocli.CommandLine.Option;
             CommandLine.HelpCommand.class,
             CompressCommand.class,
             InfoCommand.class,
+            CloneCommand.class,
         })
 public final class Main {
 

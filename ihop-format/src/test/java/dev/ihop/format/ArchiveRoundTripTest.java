@@ -12,7 +12,6 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -23,34 +22,6 @@ import org.junit.jupiter.params.provider.MethodSource;
 class ArchiveRoundTripTest {
     @TempDir
     Path dir;
-
-    /** Random blocks, repeats of them, zeros and text: compressible, incompressible and duplicate chunks. */
-    static byte[] sampleImage(long seed, int size) {
-        Random random = new Random(seed);
-        byte[] data = new byte[size];
-        byte[] block = new byte[40_000];
-        random.nextBytes(block);
-        int pos = 0;
-        while (pos < size) {
-            int n = Math.min(size - pos, 10_000 + random.nextInt(60_000));
-            switch (random.nextInt(4)) {
-                case 0 -> {
-                    byte[] r = new byte[n];
-                    random.nextBytes(r);
-                    System.arraycopy(r, 0, data, pos, n);
-                }
-                case 1 -> System.arraycopy(block, 0, data, pos, Math.min(n, block.length));
-                case 2 -> { } // zeros
-                default -> {
-                    for (int i = 0; i < n; i++) {
-                        data[pos + i] = (byte) ("the quick brown fox ".charAt(i % 20));
-                    }
-                }
-            }
-            pos += n;
-        }
-        return data;
-    }
 
     static Stream<Arguments> configurations() {
         ChunkerConfig[] chunkers = {
@@ -68,7 +39,7 @@ class ArchiveRoundTripTest {
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource("configurations")
     void roundTrips(ChunkerConfig chunker, Compression.Type type) throws IOException {
-        byte[] image = sampleImage(42, 1_500_000);
+        byte[] image = SampleImages.image(42, 1_500_000);
         Path out = dir.resolve("a.cba");
         ArchiveWriter.Summary summary = new ArchiveWriter(options(chunker, Compression.of(type)))
                 .write(new ByteArrayInputStream(image), out, false, n -> { });
@@ -100,7 +71,7 @@ class ArchiveRoundTripTest {
 
     @Test
     void outputIsDeterministicWhateverTheThreadCount() throws IOException {
-        byte[] image = sampleImage(7, 3_000_000);
+        byte[] image = SampleImages.image(7, 3_000_000);
         ChunkerConfig chunker = ChunkerConfig.rolling(ChunkerConfig.Algorithm.ROLLSUM, 4096, 1024, 32768, 64);
         Path one = dir.resolve("one.cba");
         Path many = dir.resolve("many.cba");

@@ -27,7 +27,7 @@ class HostileArchiveTest {
         Path a = dir.resolve("good.cba");
         new ArchiveWriter(new ArchiveWriter.Options(ChunkerConfig.rolling(ChunkerConfig.Algorithm.ROLLSUM, 4096, 1024, 16384, 64),
                 64, Compression.of(Compression.Type.ZSTD), Map.of("k", new byte[] {1}), "t", 2))
-                .write(new ByteArrayInputStream(ArchiveRoundTripTest.sampleImage(1, 200_000)), a, false, n -> { });
+                .write(new ByteArrayInputStream(SampleImages.image(1, 200_000)), a, false, n -> { });
         good = Files.readAllBytes(a);
         try (Archive archive = Archive.open(new FileArchiveSource(a))) {
             headerSize = archive.header().size();

@@ -186,7 +186,13 @@ public final class HttpArchiveSource implements ArchiveSource {
 
         void run() throws IOException {
             while (true) {
+                // Nothing to fetch for an empty range; it is checked against the size if known.
                 while (next < ranges.size() && ranges.get(next).length() == 0) {
+                    long known = size;
+                    if (known >= 0 && ranges.get(next).offset() > known) {
+                        throw new EOFException(uri + ": wanted bytes at " + ranges.get(next).offset()
+                                + " but the file has " + known + " bytes");
+                    }
                     consumer.accept(next++, EMPTY);
                 }
                 if (next == ranges.size()) {
@@ -225,6 +231,7 @@ public final class HttpArchiveSource implements ArchiveSource {
                     case 200 -> {
                         // The server ignored Range: the body is the whole file, which serves
                         // every remaining range in one pass. What follows the last is not read.
+                        checkEncoding(response);
                         OptionalLong total = response.headers().firstValueAsLong("Content-Length");
                         if (total.isPresent()) {
                             noteSize(total.getAsLong());
@@ -520,8 +527,12 @@ public final class HttpArchiveSource implements ArchiveSource {
                 if (!f.retryable || failures > options.retries()) {
                     throw f.failure(failures);
                 }
-                stats.retry();
                 try {
+                    // An interrupted body read surfaces as an IOException; do not retry after it.
+                    if (Thread.interrupted()) {
+                        throw new InterruptedException();
+                    }
+                    stats.retry();
                     Thread.sleep(options.retryDelay());
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();

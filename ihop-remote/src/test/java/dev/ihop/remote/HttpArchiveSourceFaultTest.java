@@ -213,6 +213,38 @@ class HttpArchiveSourceFaultTest {
     }
 
     @Test
+    void interruptStopsAStalledReadWithoutRetrying() throws Exception {
+        try (HttpArchiveSource s = new HttpArchiveSource(uri, HttpOptions.defaults().withRetries(5)
+                .withTimeout(Duration.ofSeconds(20)))) {
+            server.failAlways(Fault.stallAfter(1000, LONG_PAUSE));
+            IOException[] failure = new IOException[1];
+            Thread reader = Thread.ofPlatform().start(() -> {
+                try {
+                    s.read(0, 50_000);
+                } catch (IOException e) {
+                    failure[0] = e;
+                }
+            });
+            Thread.sleep(300);
+            reader.interrupt();
+            reader.join(5_000);
+            assertFalse(reader.isAlive(), "still reading after the interrupt");
+            assertTrue(failure[0] instanceof java.io.InterruptedIOException, String.valueOf(failure[0]));
+            assertEquals(0, s.stats().retries());
+        }
+    }
+
+    @Test
+    void emptyRangePastTheKnownEndFails() throws IOException {
+        try (HttpArchiveSource s = source(0)) {
+            assertArrayEquals(new byte[0], s.read(SIZE + 5, 0), "size not known yet: nothing to check");
+            s.size();
+            assertArrayEquals(new byte[0], s.read(SIZE, 0));
+            assertThrows(java.io.EOFException.class, () -> s.read(SIZE + 5, 0));
+        }
+    }
+
+    @Test
     void consumerFailureIsPassedOnAndNotRetried() throws IOException {
         try (HttpArchiveSource s = source(3)) {
             IOException mine = new IOException("disk full");

@@ -84,7 +84,8 @@ public final class ReleaseClone {
         Files.createDirectories(store.chunksDirectory());
         ArchiveDictionary d = archive.dictionary();
         int threads = Math.max(1, options.threads());
-        ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
+        // More threads than cores: each chunk write waits on its fsync, and concurrent fsyncs share journal commits.
+        ExecutorService pool = Executors.newFixedThreadPool(Math.max(threads, 8), r -> {
             Thread t = new Thread(r, "ihop-clone");
             t.setDaemon(true);
             return t;

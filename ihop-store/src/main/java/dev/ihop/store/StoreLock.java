@@ -79,7 +79,7 @@ public final class StoreLock implements AutoCloseable {
 
     private static FileChannel open(Path root) throws IOException {
         Files.createDirectories(root);
-        return FileChannel.open(root.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        return FileChannel.open(root.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
     }
 
     @Override
