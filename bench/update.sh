@@ -26,8 +26,9 @@
 #   new on disk  disk space the update takes, as allocated blocks: ihop, the chunk files
 #                that were not in the store before plus the v2 store dictionary; casync, the
 #                output image (casync punches holes for runs of zeros, so it is sparse)
-# Results are checked once: casync's output must equal v2.img; ihop's release is read back
-# through `ihop serve` + nbdcopy and must equal v2.img too (when serve exists).
+# Results are checked once: casync's output must equal v2.img; ihop's release v2 is read
+# from the store files by bench/store-cat.py (independent of ihop) and through `ihop serve`
+# + nbdcopy (when serve exists), and both must equal v2.img.
 #
 # Usage: bench/update.sh         (RUNS=N, IHOP_COMPRESS_ARGS="...")
 set -euo pipefail
@@ -85,17 +86,22 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# verify_ihop STORE: reads release v2 back through ihop serve and compares it with v2.img.
+# verify_ihop STORE: checks release v2 against v2.img twice: read by hand from the store
+# files (bench/store-cat.py, independent of ihop's code) and through `ihop serve` + nbdcopy.
 verify_ihop() {
-  if ! ihop_has serve; then echo "not checked (no ihop serve yet)"; return 0; fi
-  local sock=$OUT/verify.sock
+  local by_hand via_serve sock=$OUT/verify.sock
+  if python3 "$BENCH_ROOT/store-cat.py" "$1/v2" | cmp -s - "$V2"; then by_hand=identical; else by_hand=DIFFERS; fi
+  if ! ihop_has serve; then
+    echo "store files $by_hand to v2.img (not served: no ihop serve yet)"; return 0
+  fi
   rm -f "$sock" "$OUT/v2.readback"
   "$IHOP" serve --socket "$sock" "$1/v2" >"$OUT/serve.out" 2>&1 & SERVE_PID=$!
   for _ in $(seq 200); do [ -S "$sock" ] && break; sleep 0.1; done
   nbdcopy --no-extents "nbd+unix:///?socket=$sock" "$OUT/v2.readback" 2>>"$OUT/serve.out" || true
   kill "$SERVE_PID" 2>/dev/null || true; wait "$SERVE_PID" 2>/dev/null || true; SERVE_PID=
-  if cmp -s "$OUT/v2.readback" "$V2"; then echo "identical to v2.img"; else echo "DIFFERS from v2.img"; fi
+  if cmp -s "$OUT/v2.readback" "$V2"; then via_serve=identical; else via_serve=DIFFERS; fi
   rm -f "$OUT/v2.readback" "$sock"
+  echo "store files $by_hand, served $via_serve to v2.img"
 }
 
 publish
