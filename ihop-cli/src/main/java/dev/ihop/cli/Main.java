@@ -14,6 +14,7 @@ import picocli.CommandLine.Option;
             CompressCommand.class,
             InfoCommand.class,
             CloneCommand.class,
+            QuickstartCommand.class,
         })
 public final class Main {
 

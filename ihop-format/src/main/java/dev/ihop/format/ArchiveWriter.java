@@ -138,8 +138,8 @@ public final class ArchiveWriter {
         Semaphore budget = new Semaphore((int) Math.min(Integer.MAX_VALUE, maxBytesInFlight));
         BlockingQueue<Future<Hashed>> queue = new ArrayBlockingQueue<>(4 * threads + 64);
         Set<HashSum> claimed = ConcurrentHashMap.newKeySet();
-        Future<?> END = java.util.concurrent.CompletableFuture.completedFuture(null);
-        OrderedWriter writer = new OrderedWriter(queue, budget, data, END);
+        Future<?> endMarker = java.util.concurrent.CompletableFuture.completedFuture(null);
+        OrderedWriter writer = new OrderedWriter(queue, budget, data, endMarker);
         Thread writerThread = Thread.ofPlatform().name("ihop-archive-writer").daemon().start(writer);
         Blake2b sourceHash = new Blake2b();
         long total = 0;
@@ -150,15 +150,14 @@ public final class ArchiveWriter {
                 sourceHash.update(bytes);
                 total += bytes.length;
                 budget.acquire(bytes.length);
-                queue.put(pool.submit(() -> hashAndCompress(bytes, claimed)));
-                progress.accept(total);
-                if (writer.failure != null) {
+                if (!enqueue(queue, pool.submit(() -> hashAndCompress(bytes, claimed)), writer)) {
                     break;
                 }
+                progress.accept(total);
             }
             @SuppressWarnings("unchecked")
-            Future<Hashed> end = (Future<Hashed>) END;
-            queue.put(end);
+            Future<Hashed> end = (Future<Hashed>) endMarker;
+            enqueue(queue, end, writer);
             writerThread.join();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -175,6 +174,17 @@ public final class ArchiveWriter {
         }
         int[] order = writer.order.stream().mapToInt(Integer::intValue).toArray();
         return new Body(total, sourceHash.sum(), order, writer.descriptors, writer.uniqueSourceBytes);
+    }
+
+    /** Hands a result to the writer; false if the writer has failed (it no longer takes any). */
+    private static boolean enqueue(BlockingQueue<Future<Hashed>> queue, Future<Hashed> item, OrderedWriter writer)
+            throws InterruptedException {
+        while (writer.failure == null) {
+            if (queue.offer(item, 100, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private Hashed hashAndCompress(byte[] bytes, Set<HashSum> claimed) throws IOException {
