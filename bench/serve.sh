@@ -13,12 +13,13 @@
 #               FIO_SECONDS (default 15) per measurement over the whole export; fio's
 #               random sequence is seeded the same for every run (randrepeat), so both
 #               servers get the same offsets.
-# The servers: `nbdkit -r -U S file file=v1.img` (its defaults: 16 threads, parallel model)
-# and `ihop serve --socket S STORE/v1`, where STORE/v1 is cloned from v1.cba (made with
-# ihop compress, zstd level 3) served by a throwaway nginx. Both read from the page cache:
+# The servers: `nbdkit -r -U S file file=v1.img` (its defaults: 16 threads, parallel model),
+# `ihop serve --socket S STORE/v1`, where STORE/v1 is cloned from v1.cba (made with ihop
+# compress, zstd level 3) served by a throwaway nginx, and, to tell the NBD server's cost
+# from the chunk store's, `ihop serve --socket S v1.img` on the flat image (ihop-file). Both read from the page cache:
 # the first sequential pass warms it and is not counted (WARMUP=0 to count it).
 #
-# Usage: bench/serve.sh            (RUNS=N, FIO_SECONDS=N, SEQ_PASSES=N)
+# Usage: bench/serve.sh            (RUNS=N, FIO_SECONDS=N, SEQ_PASSES=N, SERVERS="ihop nbdkit")
 set -euo pipefail
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -39,10 +40,12 @@ STORE=$OUT/store
 
 servers=(nbdkit)
 if ihop_ready && ihop_has serve && ihop_has clone && ihop_has compress; then
-  servers=(ihop nbdkit)
+  servers=(ihop ihop-file nbdkit)
 else
   log "this ihop lacks serve, clone or compress: measuring nbdkit only"
 fi
+# SERVERS="ihop-file nbdkit" picks some of them.
+if [ -n "${SERVERS:-}" ]; then read -r -a servers <<<"$SERVERS"; fi
 
 # The ihop release to serve: cloned once from a zstd-3 archive of v1, kept as a cache.
 prepare_store() {
@@ -70,6 +73,7 @@ start_server() {
   case $1 in
     nbdkit) nbdkit -f -r -U "$SOCK" file "file=$IMAGE" 2>"$OUT/nbdkit.err" & ;;
     ihop)   "$IHOP" serve --socket "$SOCK" "$STORE/v1" >"$OUT/ihop.out" 2>"$OUT/ihop.err" & ;;
+    ihop-file) "$IHOP" serve --socket "$SOCK" "$IMAGE" >"$OUT/ihop-file.out" 2>"$OUT/ihop-file.err" & ;;
   esac
   SERVER_PID=$!
   for _ in $(seq 200); do
@@ -90,7 +94,13 @@ fio_iops() {
   python3 -c 'import json, sys; print(round(json.load(open(sys.argv[1]))["jobs"][0]["read"]["iops"]))' "$OUT/fio.json"
 }
 
-[ "${servers[0]}" = ihop ] && prepare_store
+for s in "${servers[@]}"; do
+  case $s in
+    ihop) prepare_store ;;
+    ihop-file | nbdkit) ;;
+    *) die "unknown server '$s' in SERVERS (ihop, ihop-file, nbdkit)" ;;
+  esac
+done
 
 declare -A seq seq1 qd1 qd32 conns
 size=
@@ -98,6 +108,8 @@ for ((r = 1; r <= RUNS; r++)); do
   for s in "${servers[@]}"; do
     start_server "$s"
     size=$(nbdinfo --size "$URI")
+    [ "$size" = "$(stat -c %s "$IMAGE")" ] \
+      || die "$s exports $size bytes, but v1.img has $(stat -c %s "$IMAGE"): it does not serve the v1 release"
     if nbdinfo --can multi-conn "$URI" >/dev/null 2>&1; then conns[$s]="4 (multi-conn)"; else conns[$s]=1; fi
     if [ "$r" = 1 ] && [ "${WARMUP:-1}" = 1 ]; then nbdcopy --no-extents "$URI" null:; fi
     timed "$OUT/nbdcopy" bash -c 'for _ in $(seq "$1"); do nbdcopy --no-extents "$2" null:; done' _ "$SEQ_PASSES" "$URI"
@@ -126,10 +138,13 @@ done
     printf '%s\t%.1f\t%s\t%.1f\t%.0f\t%.0f\n' "$s" "${mseq[$s]}" "${conns[$s]}" "${mseq1[$s]}" "${mq1[$s]}" "${mq32[$s]}"
   done
 } | table
-if [ "${#servers[@]}" -gt 1 ]; then
-  echo
+echo
+if [[ " ${servers[*]} " == *" ihop "* && " ${servers[*]} " == *" nbdkit "* ]]; then
   echo "ihop/nbdkit sequential:        $(ratio "${mseq[ihop]}" "${mseq[nbdkit]}")  (target >= 0.8)"
   echo "ihop/nbdkit sequential 1 conn: $(ratio "${mseq1[ihop]}" "${mseq1[nbdkit]}")  (target >= 0.8)"
   echo "ihop/nbdkit QD1 IOPS:          $(ratio "${mq1[ihop]}" "${mq1[nbdkit]}")  (target >= 0.8)"
   echo "ihop/nbdkit QD32 IOPS:         $(ratio "${mq32[ihop]}" "${mq32[nbdkit]}")  (target >= 0.8)"
+fi
+if [[ " ${servers[*]} " == *" ihop-file "* && " ${servers[*]} " == *" nbdkit "* ]]; then
+  echo "ihop-file/nbdkit (no store):   sequential $(ratio "${mseq[ihop-file]}" "${mseq[nbdkit]}"), 1 conn $(ratio "${mseq1[ihop-file]}" "${mseq1[nbdkit]}"), QD1 $(ratio "${mq1[ihop-file]}" "${mq1[nbdkit]}"), QD32 $(ratio "${mq32[ihop-file]}" "${mq32[nbdkit]}")"
 fi
