@@ -33,7 +33,10 @@ final class ErrorHandler implements CommandLine.IExecutionExceptionHandler {
     static String message(Throwable t) {
         String m = t.getMessage();
         return switch (t) {
+            case NoSuchFileException n when n.getReason() != null -> n.getReason() + ": " + n.getFile();
             case NoSuchFileException n -> "no such file: " + n.getFile();
+            case FileAlreadyExistsException f when f.getReason() != null -> "already exists: " + f.getFile() + " ("
+                    + f.getReason() + "; use -f to replace it)";
             case FileAlreadyExistsException f -> "already exists: " + f.getFile() + " (use -f to replace it)";
             case AccessDeniedException a -> "permission denied: " + a.getFile();
             case FileNotFoundException f -> m;

@@ -14,7 +14,13 @@ import picocli.CommandLine.Option;
             CompressCommand.class,
             InfoCommand.class,
             CloneCommand.class,
+            LsCommand.class,
+            GcCommand.class,
+            VerifyCommand.class,
+            ExtractCommand.class,
+            DiffCommand.class,
             QuickstartCommand.class,
+            ServeCommand.class, MountCommand.class,
         })
 public final class Main {
 

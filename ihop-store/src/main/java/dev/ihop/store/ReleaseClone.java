@@ -166,7 +166,29 @@ public final class ReleaseClone {
         return new SeedResult(found, bytes);
     }
 
-    private record Fetch(long archiveBytes, long bytesWritten) {
+    /** What a fetch did: archive bytes of the chunks read, chunk bytes written to the store. */
+    public record Fetch(long archiveBytes, long bytesWritten) {
+    }
+
+    /**
+     * Fetches exactly {@code chunks} (descriptors of {@code archive}) into the store with
+     * range requests, verifying each, and makes them durable. Used by repair; the caller
+     * holds the store's shared lock.
+     */
+    public static Fetch fetchChunks(Archive archive, ChunkStore store, List<ChunkDescriptor> chunks, int threads,
+                                    Listener listener) throws IOException {
+        ExecutorService pool = Executors.newFixedThreadPool(Math.max(Math.max(1, threads), 8), r -> {
+            Thread t = new Thread(r, "ihop-fetch");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            Fetch f = fetch(archive, store, chunks, pool, listener);
+            store.sync();
+            return f;
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     private static Fetch fetch(Archive archive, ChunkStore store, List<ChunkDescriptor> missing, ExecutorService pool,

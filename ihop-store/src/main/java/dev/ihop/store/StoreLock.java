@@ -3,6 +3,10 @@ package dev.ihop.store;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -70,11 +74,61 @@ public final class StoreLock implements AutoCloseable {
                 ch.close();
                 return null;
             }
+        } catch (OverlappingFileLockException e) {
+            // Another gc in this JVM holds it: busy, as for another process.
+            ch.close();
+            return null;
         } catch (IOException | RuntimeException e) {
             ch.close();
             throw e;
         }
         return new StoreLock(root, ch);
+    }
+
+    /**
+     * Who holds the store's lock, for the "store is in use" message: the processes that
+     * {@code /proc/locks} lists on the lock file, with their command lines. Empty when
+     * that cannot be told (no procfs, no permission).
+     */
+    public static List<String> holders(Path storeRoot) {
+        List<String> out = new ArrayList<>();
+        try {
+            Path lockFile = storeRoot.toAbsolutePath().normalize().resolve(LOCK_FILE);
+            long inode = ((Number) Files.getAttribute(lockFile, "unix:ino")).longValue();
+            long self = ProcessHandle.current().pid();
+            // Lines look like "1: POSIX  ADVISORY  READ 12345 08:01:1234567 0 EOF".
+            for (String line : Files.readAllLines(Path.of("/proc/locks"))) {
+                String[] f = line.trim().split("\\s+");
+                if (f.length < 6 || f[1].equals("->")) {
+                    continue;
+                }
+                String[] id = f[5].split(":");
+                if (id.length != 3 || !id[2].equals(Long.toString(inode))) {
+                    continue;
+                }
+                long pid = Long.parseLong(f[4]);
+                String who = "pid " + pid;
+                if (pid == self) {
+                    who += " (this process)";
+                } else {
+                    try {
+                        String cmd = new String(Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline")),
+                                StandardCharsets.UTF_8).replace('\0', ' ').trim();
+                        if (!cmd.isEmpty()) {
+                            who += " (" + (cmd.length() > 100 ? cmd.substring(0, 100) + "..." : cmd) + ")";
+                        }
+                    } catch (IOException e) {
+                        // the process may have ended; the pid alone still helps
+                    }
+                }
+                if (!out.contains(who)) {
+                    out.add(who);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return List.of();
+        }
+        return out;
     }
 
     private static FileChannel open(Path root) throws IOException {
