@@ -10,14 +10,15 @@
 #       (compressor.c: ZSTD_initCStream(..., 3)), SHA-512/256 chunk ids, one file per chunk.
 #   ihop compress --compression zstd --compression-level 3
 #       bita's chunker defaults (rollsum, min 16 / avg 64 KiB / max 16 MiB), zstd level 3,
-#       BLAKE2b-512 chunk ids, one archive file.
+#       BLAKE2b-512 chunk ids, one archive file; hashing and compression on as many threads
+#       as there are cores (its --threads default). casync's defaults are used as they are.
 #   ihop compress (brotli level 6, bita's default) for reference: slower, smaller.
 # Each run starts with an empty output (a casync store that already holds the chunks would
 # skip their compression). The image is read once before timing, so every tool reads it
 # from the page cache. Wall time includes the JVM start for ihop: that is what a user waits.
-# CPU s is user + system time of the tool's processes: on a shared machine it moves less than
-# wall time. Peak RSS is GNU time's maximum resident set size; the JVM runs with its default heap
-# limit unless JAVA_OPTS says otherwise.
+# CPU s is user + system time of the tool's processes: on a shared machine it moves less
+# than wall time. Peak RSS is GNU time's maximum resident set size; the JVM runs with its
+# default heap limit (a quarter of RAM) unless JAVA_OPTS says otherwise (e.g. -Xmx128m).
 #
 # Usage: bench/compress.sh [IMAGE]        (default: v1.img from bench/make-images.sh; RUNS=N)
 set -euo pipefail
