@@ -88,7 +88,7 @@ final class CompressCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         ChunkerConfig chunker = chunkerConfig();
-        Compression comp = new Compression(Compression.Type.valueOf(compression.name() .toUpperCase(Locale.ROOT)), compressionLevel)
+        Compression comp = new Compression(Compression.Type.valueOf(compression.name().toUpperCase(Locale.ROOT)), compressionLevel)
                 .validate("--compression-level");
         if (hashLength < 4 || hashLength > 64) {
             throw new MalformedInputException("--hash-length: " + hashLength + " is outside 4..64");
