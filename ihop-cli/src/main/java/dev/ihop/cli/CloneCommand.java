@@ -67,6 +67,10 @@ final class CloneCommand implements Callable<Integer> {
                 @Override
                 public void phase(String name) {
                     phase.set(name);
+                    if (Main.verbose) {
+                        // With -v each phase gets a line, so logs (and the crash tests) can tell where a run was.
+                        spec.commandLine().getErr().println("ihop: " + name);
+                    }
                 }
 
                 @Override

@@ -30,7 +30,19 @@ final class ErrorHandler implements CommandLine.IExecutionExceptionHandler {
         return t instanceof MalformedInputException ? BAD_INPUT : FAILURE;
     }
 
+    /** One line for running out of heap, wherever it happened. */
+    static String outOfMemory() {
+        return "out of memory: the Java heap is limited to " + (Runtime.getRuntime().maxMemory() >> 20)
+                + " MiB; give it more with JAVA_OPTS=-Xmx...";
+    }
+
     static String message(Throwable t) {
+        // A worker thread's OutOfMemoryError arrives wrapped in an IOException.
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof OutOfMemoryError) {
+                return outOfMemory();
+            }
+        }
         String m = t.getMessage();
         return switch (t) {
             case NoSuchFileException n when n.getReason() != null -> n.getReason() + ": " + n.getFile();

@@ -44,7 +44,17 @@ public final class Main {
         cli.setErr(err);
         cli.setExecutionExceptionHandler(new ErrorHandler());
         cli.setCaseInsensitiveEnumValuesAllowed(true);
-        return cli.execute(args);
+        try {
+            return cli.execute(args);
+        } catch (OutOfMemoryError e) {
+            // picocli hands only Exceptions to the handler; an Error would end in a stack trace.
+            err.println("ihop: " + ErrorHandler.outOfMemory());
+            if (verbose) {
+                e.printStackTrace(err);
+            }
+            err.flush();
+            return ErrorHandler.FAILURE;
+        }
     }
 
     /** The writer version recorded in archives and store dictionaries. */

@@ -14,7 +14,7 @@ public final class Archive implements Closeable {
     private Archive(ArchiveSource source, ArchiveHeader header) {
         this.source = source;
         this.header = header;
-        this.codec = header.dictionary().compression().codec();
+        this.codec = header.dictionary().compression().decoder();
     }
 
     /** Reads and verifies the header; the archive then owns {@code source}. */

@@ -43,6 +43,8 @@ public final class ArchiveHeaderCodec {
      * descriptors... at 16 MiB per million chunks, 512 MiB covers several hundred GiB.
      */
     public static final int MAX_DICTIONARY_SIZE = 512 << 20;
+    /** First read of the dictionary; larger ones grow from here (see {@link #readGrowing}). */
+    static final int FIRST_READ = 1 << 20;
 
     private ArchiveHeaderCodec() {
     }
@@ -62,7 +64,7 @@ public final class ArchiveHeaderCodec {
                 "dictionary length " + Long.toUnsignedString(n) + " at offset 6 does not fit in the " + fileSize + "-byte archive");
         byte[] rest;
         try {
-            rest = source.read(PRE_HEADER_SIZE, (int) n + POST_DICTIONARY_SIZE);
+            rest = readGrowing(source, PRE_HEADER_SIZE, (int) n + POST_DICTIONARY_SIZE);
         } catch (EOFException e) {
             throw new MalformedInputException(where + ": archive is truncated inside its header", e);
         }
@@ -84,6 +86,25 @@ public final class ArchiveHeaderCodec {
         }
         ArchiveDictionary dictionary = decode(proto, fileSize - dataOffset, where);
         return new ArchiveHeader(dictionary, headerSize, dataOffset, computed);
+    }
+
+    /**
+     * Reads {@code length} bytes in pieces that double in size, starting at
+     * {@link #FIRST_READ}: the dictionary length is believed only as far as bytes actually
+     * arrive, so a server that claims a huge file and a huge dictionary but sends little
+     * costs little memory. Real dictionaries (tens of bytes per chunk) take one read.
+     */
+    private static byte[] readGrowing(ArchiveSource source, long offset, int length) throws IOException {
+        int have = Math.min(length, FIRST_READ);
+        byte[] out = source.read(offset, have);
+        while (have < length) {
+            int next = Math.min(length - have, have);
+            byte[] piece = source.read(offset + have, next);
+            out = Arrays.copyOf(out, have + next);
+            System.arraycopy(piece, 0, out, have, next);
+            have += next;
+        }
+        return out;
     }
 
     private static ArchiveDictionary decode(ChunkDictionaryProto.ChunkDictionary p, long chunkDataSize, String where)
@@ -108,30 +129,40 @@ public final class ArchiveHeaderCodec {
         long total = p.getSourceTotalSize();
         verify(total >= 0, where, "source size " + Long.toUnsignedString(total) + " is absurd");
 
+        // The checks in these loops build their messages only on failure: a dictionary has
+        // one entry per chunk, and a message per entry made parsing allocate ~150 bytes each.
         List<ChunkDescriptor> descriptors = new ArrayList<>(p.getChunkDescriptorsCount());
         for (int i = 0; i < p.getChunkDescriptorsCount(); i++) {
             var d = p.getChunkDescriptors(i);
-            String at = where + ": chunk descriptor " + i;
-            verify(d.getChecksum().size() == hashLength, at, "hash is " + d.getChecksum().size() + " bytes, expected " + hashLength);
             long sourceSize = Integer.toUnsignedLong(d.getSourceSize());
             long archiveSize = Integer.toUnsignedLong(d.getArchiveSize());
             long offset = d.getArchiveOffset();
-            verify(sourceSize > 0 && sourceSize <= chunker.maxSize(), at,
-                    "source size " + sourceSize + " is outside 1.." + chunker.maxSize() + " (the max chunk size)");
-            verify(archiveSize > 0 && offset >= 0 && offset <= chunkDataSize && archiveSize <= chunkDataSize - offset, at,
-                    "bytes " + Long.toUnsignedString(offset) + "+" + archiveSize + " lie outside the archive's "
-                            + chunkDataSize + " bytes of chunk data");
-            verify(compression.type() != Compression.Type.NONE || archiveSize == sourceSize, at,
-                    "uncompressed chunk has archive size " + archiveSize + " but source size " + sourceSize);
-            verify(archiveSize <= ChunkerConfig.MAX_CHUNK_LIMIT, at, "archive size " + archiveSize + " is absurd");
+            if (d.getChecksum().size() != hashLength) {
+                throw descriptorError(where, i, "hash is " + d.getChecksum().size() + " bytes, expected " + hashLength);
+            }
+            if (sourceSize == 0 || sourceSize > chunker.maxSize()) {
+                throw descriptorError(where, i, "source size " + sourceSize + " is outside 1.." + chunker.maxSize() + " (the max chunk size)");
+            }
+            if (archiveSize == 0 || offset < 0 || offset > chunkDataSize || archiveSize > chunkDataSize - offset) {
+                throw descriptorError(where, i, "bytes " + Long.toUnsignedString(offset) + "+" + archiveSize
+                        + " lie outside the archive's " + chunkDataSize + " bytes of chunk data");
+            }
+            if (compression.type() == Compression.Type.NONE && archiveSize != sourceSize) {
+                throw descriptorError(where, i, "uncompressed chunk has archive size " + archiveSize + " but source size " + sourceSize);
+            }
+            if (archiveSize > ChunkerConfig.MAX_CHUNK_LIMIT) {
+                throw descriptorError(where, i, "archive size " + archiveSize + " is absurd");
+            }
             descriptors.add(new ChunkDescriptor(HashSum.of(d.getChecksum().toByteArray()), (int) archiveSize, offset, (int) sourceSize));
         }
         int[] order = new int[p.getRebuildOrderCount()];
         long sum = 0;
         for (int i = 0; i < order.length; i++) {
             int index = p.getRebuildOrder(i);
-            verify(index >= 0 && index < descriptors.size(), where,
-                    "rebuild order entry " + i + " names chunk " + Integer.toUnsignedString(index) + " of " + descriptors.size());
+            if (index < 0 || index >= descriptors.size()) {
+                throw new MalformedInputException(where + ": rebuild order entry " + i + " names chunk "
+                        + Integer.toUnsignedString(index) + " of " + descriptors.size());
+            }
             order[i] = index;
             sum += descriptors.get(index).sourceSize();
         }
@@ -141,6 +172,10 @@ public final class ArchiveHeaderCodec {
                 .forEach(e -> metadata.put(e.getKey(), e.getValue().toByteArray()));
         return new ArchiveDictionary(p.getApplicationVersion(), HashSum.of(p.getSourceChecksum().toByteArray()), total,
                 chunker, hashLength, compression, order, List.copyOf(descriptors), metadata);
+    }
+
+    private static MalformedInputException descriptorError(String where, int index, String reason) {
+        return new MalformedInputException(where + ": chunk descriptor " + index + ": " + reason);
     }
 
     /** The complete header (magic through checksum) for {@code d}, with chunk data right after it. */

@@ -48,6 +48,15 @@ public record Compression(Type type, int level) {
         };
     }
 
+    /**
+     * A codec for decompressing only. The level matters only when compressing, and the
+     * level an archive states is untrusted: brotli and xz refuse out-of-range levels with
+     * an IllegalArgumentException, so decoding uses the type's default instead.
+     */
+    public ChunkCodec decoder() {
+        return new Compression(type, type.defaultLevel).codec();
+    }
+
     @Override
     public String toString() {
         return type == Type.NONE ? "none" : type.name().toLowerCase(java.util.Locale.ROOT) + " level " + level;

@@ -61,6 +61,12 @@ public final class ChunkStore {
 
     /** Where the chunk {@code hash} lives. */
     public Path chunkPath(HashSum hash) {
+        // The name is the hex of the hash bytes: no input text reaches the path. Shorter
+        // hashes than any archive may use would not even fill the directory name.
+        if (hash.length() < HashSum.MIN_CHUNK_HASH_LENGTH) {
+            throw new IllegalArgumentException("chunk hash of " + hash.length() + " bytes; at least "
+                    + HashSum.MIN_CHUNK_HASH_LENGTH + " expected");
+        }
         String hex = hash.hex();
         return chunks.resolve(hex.substring(0, 4)).resolve(hex + CHUNK_SUFFIX);
     }

@@ -66,8 +66,13 @@ public final class ReleaseClone {
         }
     };
 
-    /** Bytes of fetched chunks waiting to be written, at most. */
-    private static final int MAX_BYTES_IN_FLIGHT = 64 << 20;
+    /**
+     * Bytes of fetched chunks waiting to be written, at most: a quarter of the heap, up to
+     * 64 MiB. Chunk writes wait on fsync, so downloads outrun them and fill whatever this
+     * allows; a fixed 64 MiB was the whole heap of a small device's JVM (with -Xmx24m a
+     * clone of incompressible data ran out of memory).
+     */
+    private static final int MAX_BYTES_IN_FLIGHT = (int) Math.min(64L << 20, Math.max(4L << 20, Runtime.getRuntime().maxMemory() / 4));
 
     private ReleaseClone() {
     }
@@ -108,6 +113,7 @@ public final class ReleaseClone {
             listener.phase("fetching");
             Fetch fetch = fetch(archive, store, missing, pool, listener);
             bytesWritten += fetch.bytesWritten;
+            listener.phase("writing release");
             store.sync();
             store.writeRelease(releaseFile, StoreDictionary.of(d, options.applicationVersion()), options.replace());
             return new Summary(d.rebuildOrder().length, d.descriptors().size(), present, fromSeeds, missing.size(),

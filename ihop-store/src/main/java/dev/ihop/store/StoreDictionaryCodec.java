@@ -106,22 +106,28 @@ public final class StoreDictionaryCodec {
                 "source checksum is " + p.getSourceChecksum().size() + " bytes, expected 64");
         long total = p.getSourceTotalSize();
         verify(total >= 0, where, "source size " + Long.toUnsignedString(total) + " is absurd");
+        // Messages are built only on failure: one per entry made parsing allocate per chunk.
         List<StoreDictionary.StoreChunk> chunks = new ArrayList<>(p.getChunkDescriptorsCount());
         for (int i = 0; i < p.getChunkDescriptorsCount(); i++) {
             var d = p.getChunkDescriptors(i);
-            verify(d.getChecksum().size() == hashLength, where + ": chunk " + i, "hash is " + d.getChecksum().size()
-                    + " bytes, expected " + hashLength);
+            if (d.getChecksum().size() != hashLength) {
+                throw new MalformedInputException(where + ": chunk " + i + ": hash is " + d.getChecksum().size()
+                        + " bytes, expected " + hashLength);
+            }
             long sourceSize = Integer.toUnsignedLong(d.getSourceSize());
-            verify(sourceSize > 0 && sourceSize <= chunker.maxSize(), where + ": chunk " + i,
-                    "size " + sourceSize + " is outside 1.." + chunker.maxSize());
+            if (sourceSize == 0 || sourceSize > chunker.maxSize()) {
+                throw new MalformedInputException(where + ": chunk " + i + ": size " + sourceSize + " is outside 1.." + chunker.maxSize());
+            }
             chunks.add(new StoreDictionary.StoreChunk(HashSum.of(d.getChecksum().toByteArray()), (int) sourceSize));
         }
         int[] order = new int[p.getSourceOrderCount()];
         long sum = 0;
         for (int i = 0; i < order.length; i++) {
             int index = p.getSourceOrder(i);
-            verify(index >= 0 && index < chunks.size(), where, "source order entry " + i + " names chunk "
-                    + Integer.toUnsignedString(index) + " of " + chunks.size());
+            if (index < 0 || index >= chunks.size()) {
+                throw new MalformedInputException(where + ": source order entry " + i + " names chunk "
+                        + Integer.toUnsignedString(index) + " of " + chunks.size());
+            }
             order[i] = index;
             sum += chunks.get(index).sourceSize();
         }
