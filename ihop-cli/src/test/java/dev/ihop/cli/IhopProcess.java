@@ -25,7 +25,14 @@ final class IhopProcess {
     }
 
     static ProcessBuilder command(Path workDir, String... args) {
-        List<String> command = new ArrayList<>(List.of(java().toString(), "--enable-native-access=ALL-UNNAMED", "-jar", jar().toString()));
+        return command(List.of(), workDir, args);
+    }
+
+    /** As {@link #command(Path, String...)}, with options for the JVM (e.g. {@code -Xmx64m}). */
+    static ProcessBuilder command(List<String> jvmOptions, Path workDir, String... args) {
+        List<String> command = new ArrayList<>(List.of(java().toString()));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("--enable-native-access=ALL-UNNAMED", "-jar", jar().toString()));
         command.addAll(List.of(args));
         return new ProcessBuilder(command).directory(workDir.toFile());
     }

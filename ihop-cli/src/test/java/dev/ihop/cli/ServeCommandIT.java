@@ -1,5 +1,6 @@
 package dev.ihop.cli;
 
+import dev.ihop.remote.Tools;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.io.BufferedReader;

@@ -28,11 +28,27 @@ public final class Tools {
                 return p;
             }
         }
-        String message = program + " is not installed (looked in PATH and the sbin directories)";
-        if (Boolean.getBoolean("ihop.requireTools")) {
-            fail(message + " and ihop.requireTools is true");
-        }
-        Assumptions.abort(message);
+        requireThat(false, program + " is not installed (looked in PATH and the sbin directories)");
         throw new AssertionError("unreachable");
+    }
+
+    /** Skips (or, in CI, fails) unless every program is installed. */
+    public static void require(String first, String second, String... more) {
+        require(first);
+        require(second);
+        for (String program : more) {
+            require(program);
+        }
+    }
+
+    /** Skips (or, in CI, fails) unless {@code condition}; {@code what} names what is needed. */
+    public static void requireThat(boolean condition, String what) {
+        if (condition) {
+            return;
+        }
+        if (Boolean.getBoolean("ihop.requireTools")) {
+            fail(what + ": missing, and ihop.requireTools is true");
+        }
+        Assumptions.abort(what + ": missing");
     }
 }

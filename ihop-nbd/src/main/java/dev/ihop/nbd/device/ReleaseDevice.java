@@ -29,8 +29,13 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * it); other reads go on.
  */
 public final class ReleaseDevice implements BlockDevice {
-    /** Open chunk files kept; each costs a file descriptor. */
-    public static final int DEFAULT_OPEN_CHUNKS = 256;
+    /**
+     * Open chunk files kept; each costs a file descriptor. A 1 GiB rootfs has about 16k
+     * chunks of 64 KiB; random reads over it miss a small cache almost always, and every
+     * miss costs open + fstat + close, so keep thousands (the JVM raises the soft
+     * descriptor limit to the hard one, usually far higher).
+     */
+    public static final int DEFAULT_OPEN_CHUNKS = 8192;
 
     private final Path release;
     private final ChunkStore store;
@@ -58,7 +63,8 @@ public final class ReleaseDevice implements BlockDevice {
         this.size = dictionary.sourceTotalSize();
         MalformedInputException.verify(offsets[offsets.length - 1] == size, release.toString(),
                 "chunks add up to " + offsets[offsets.length - 1] + " bytes, not the image size " + size);
-        int slots = Integer.highestOneBit(Math.max(1, openChunks));
+        int wanted = Math.min(openChunks, Math.max(1, dictionary.chunks().size()) * 2 - 1);
+        int slots = Integer.highestOneBit(Math.max(1, Math.min(wanted, descriptorBudget())));
         this.cache = new AtomicReferenceArray<>(slots);
         this.cacheMask = slots - 1;
     }
@@ -104,6 +110,15 @@ public final class ReleaseDevice implements BlockDevice {
             }
             i++;
         }
+    }
+
+    /** A quarter of the process's descriptor limit, so several devices and sockets still fit. */
+    private static int descriptorBudget() {
+        if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+                instanceof com.sun.management.UnixOperatingSystemMXBean unix) {
+            return (int) Math.max(16, Math.min(Integer.MAX_VALUE, unix.getMaxFileDescriptorCount() / 4));
+        }
+        return 256;
     }
 
     /** Index in source order of the chunk holding byte {@code offset}. */

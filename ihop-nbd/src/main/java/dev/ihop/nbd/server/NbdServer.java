@@ -1,7 +1,9 @@
 package dev.ihop.nbd.server;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.SocketAddress;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -34,6 +36,10 @@ public final class NbdServer implements AutoCloseable {
 
     static final int MAX_CONNECTIONS = 128;
     static final int HANDSHAKE_TIMEOUT_SECONDS = 30;
+    /** How long a TCP connection ending cleanly waits for the client to close first; see {@link #lingeringClose}. */
+    static final int LINGER_MILLIS = 2000;
+    /** Input discarded by a lingering close before it gives up and closes anyway. */
+    static final int LINGER_DISCARD_LIMIT = 1 << 20;
 
     private final ServerSocketChannel listener;
     private final SocketAddress address;
@@ -109,6 +115,11 @@ public final class NbdServer implements AutoCloseable {
         return socketPath != null ? UnixDomainSocketAddress.of(socketPath) : address;
     }
 
+    /** Connections being served now (for tests). */
+    int openConnections() {
+        return connectionCount.get();
+    }
+
     private void acceptLoop() {
         try {
             while (!closing) {
@@ -153,6 +164,9 @@ public final class NbdServer implements AutoCloseable {
             }
             if (negotiated != null && channel.isOpen()) {
                 new Transmission(channel, channel, negotiated.export(), negotiated.structuredReplies(), peer).run();
+                if (channel.getRemoteAddress() instanceof InetSocketAddress) {
+                    lingeringClose(channel);
+                }
             }
         } catch (IOException | RuntimeException e) {
             if (!closing) {
@@ -161,6 +175,33 @@ public final class NbdServer implements AutoCloseable {
         } finally {
             connections.remove(channel);
             connectionCount.decrementAndGet();
+        }
+    }
+
+    /**
+     * Ends a TCP connection whose client sent {@code NBD_CMD_DISC} or closed, so that every
+     * reply already written reaches it. Closing a TCP socket with unread input (a client
+     * that sent more after {@code NBD_CMD_DISC}) makes Linux reset the connection and drop
+     * what is still in the send queue: the replies to requests made before the disconnect.
+     * So: a FIN after the replies, then input is discarded until the client closes, for at
+     * most {@link #LINGER_MILLIS} and {@link #LINGER_DISCARD_LIMIT} bytes, as web servers
+     * do. Unix sockets deliver queued data whatever happens and need none of this.
+     */
+    private static void lingeringClose(SocketChannel channel) {
+        try {
+            channel.shutdownOutput();
+            Socket socket = channel.socket();
+            socket.setSoTimeout(LINGER_MILLIS);
+            InputStream in = socket.getInputStream();
+            byte[] discard = new byte[4096];
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(LINGER_MILLIS);
+            long discarded = 0;
+            int n;
+            while ((n = in.read(discard)) >= 0 && (discarded += n) < LINGER_DISCARD_LIMIT && System.nanoTime() < deadline) {
+                // keep discarding
+            }
+        } catch (IOException e) {
+            // timed out, reset, or closed by close(): the caller closes the channel anyway
         }
     }
 

@@ -11,6 +11,7 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.GatheringByteChannel;
 import java.nio.channels.ReadableByteChannel;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The transmission phase of one connection: reads requests, validates them, reads the device
@@ -21,13 +22,28 @@ import java.nio.channels.ReadableByteChannel;
  * buffers are allocated once per connection, so steady-state serving allocates nothing per
  * request. The data buffer grows on demand up to {@link #MAX_DATA_BUFFER}; longer reads are
  * streamed through it, which bounds a connection's memory whatever the request size.
+ *
+ * <p>Buffers are direct (a heap buffer would be copied into a cached direct one by every
+ * socket write), and direct memory is limited per process ({@code -XX:MaxDirectMemorySize},
+ * by default the maximum heap). So the growth of data buffers is shared out from one
+ * process-wide {@link #GROWTH_BUDGET}: with every connection slot held by a client that asks
+ * for large reads and never reads the replies, the buffers stay within the limit, and
+ * connections beyond the budget stream through their minimum buffer instead of failing.
  */
 public final class Transmission {
     private static final System.Logger LOG = System.getLogger("dev.ihop.nbd");
 
-    static final int INPUT_BUFFER = 64 * 1024;
+    /** Room for 585 pipelined request headers; reading more ahead buys nothing. */
+    static final int INPUT_BUFFER = 16 * 1024;
     static final int MIN_DATA_BUFFER = 128 * 1024;
     static final int MAX_DATA_BUFFER = 1024 * 1024;
+    /**
+     * Bytes that data buffers may grow beyond {@link #MIN_DATA_BUFFER}, in total over all
+     * connections of the process: a quarter of the default direct memory limit, at most 32 MiB
+     * (32 connections reading at full speed at once).
+     */
+    static final long GROWTH_BUDGET = Math.min(32L << 20, Runtime.getRuntime().maxMemory() / 4);
+    private static final AtomicLong grownTotal = new AtomicLong();
     /** Room for a reply header, the offset of a data chunk, or an error chunk with its message. */
     private static final int HEADER_BUFFER = 512;
 
@@ -44,6 +60,8 @@ public final class Transmission {
     private final ByteBuffer header = ByteBuffer.allocateDirect(HEADER_BUFFER);
     private final ByteBuffer[] headerAndData = new ByteBuffer[2];
     private ByteBuffer data = ByteBuffer.allocateDirect(MIN_DATA_BUFFER);
+    /** This connection's share of {@link #grownTotal}. */
+    private long grown;
 
     /**
      * @param peer who is at the other end, for log lines
@@ -68,6 +86,15 @@ public final class Transmission {
      *     the connection cannot continue (the caller drops it)
      */
     public void run() throws IOException {
+        try {
+            serve();
+        } finally {
+            grownTotal.addAndGet(-grown);
+            grown = 0;
+        }
+    }
+
+    private void serve() throws IOException {
         while (fill(REQUEST_SIZE)) {
             request.decode(input);
             int type = request.type();
@@ -157,12 +184,28 @@ public final class Transmission {
         }
     }
 
+    /** The data buffer, grown towards {@code length} if the budget allows; else streaming goes through the current one. */
     private ByteBuffer dataBuffer(int length) {
         if (data.capacity() < length && data.capacity() < MAX_DATA_BUFFER) {
             int capacity = Math.min(MAX_DATA_BUFFER, Integer.highestOneBit(length - 1) << 1);
-            data = ByteBuffer.allocateDirect(capacity);
+            long more = capacity - MIN_DATA_BUFFER - grown;
+            if (reserve(more)) {
+                data = ByteBuffer.allocateDirect(capacity);
+                grown += more;
+            }
         }
         return data;
+    }
+
+    private static boolean reserve(long bytes) {
+        long total;
+        do {
+            total = grownTotal.get();
+            if (total + bytes > GROWTH_BUDGET) {
+                return false;
+            }
+        } while (!grownTotal.compareAndSet(total, total + bytes));
+        return true;
     }
 
     private void replyOk() throws IOException {

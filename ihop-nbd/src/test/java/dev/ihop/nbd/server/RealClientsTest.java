@@ -3,7 +3,7 @@ package dev.ihop.nbd.server;
 import static org.junit.jupiter.api.Assertions.*;
 
 import dev.ihop.nbd.device.FileDevice;
-import dev.ihop.nbd.testing.Tools;
+import dev.ihop.remote.Tools;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;

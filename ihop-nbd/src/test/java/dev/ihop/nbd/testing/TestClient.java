@@ -73,6 +73,11 @@ public final class TestClient implements AutoCloseable {
     /** Full handshake with NBD_OPT_GO; returns the option replies seen (the last is the ACK). */
     public List<OptionReply> connect(String exportName, boolean structuredReplies) throws IOException {
         greet();
+        return go(exportName, structuredReplies);
+    }
+
+    /** Ends option haggling with NBD_OPT_GO (after NBD_OPT_STRUCTURED_REPLY if asked for). */
+    public List<OptionReply> go(String exportName, boolean structuredReplies) throws IOException {
         if (structuredReplies) {
             sendOption(NBD_OPT_STRUCTURED_REPLY, ByteBuffer.allocate(0));
             OptionReply r = readOptionReply();
