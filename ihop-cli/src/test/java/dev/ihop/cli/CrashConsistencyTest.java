@@ -46,7 +46,7 @@ class CrashConsistencyTest {
     static final int KILLS = 24;
     /** Quick start-up for the many short-lived JVMs (C1 only, serial GC); the work per run is small. */
     static final List<String> JVM = List.of("-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xshare:auto");
-    static final int COMPRESS_RUNS = 8;
+    static final int COMPRESS_RUNS = 10;
     static final String CHECKING = "ihop: checking store";
     static final String FETCHING = "ihop: fetching";
     static final String RELEASE = "ihop: writing release";
@@ -231,7 +231,8 @@ class CrashConsistencyTest {
         int complete = 0;
         for (int i = 0; i < COMPRESS_RUNS; i++) {
             try (ForkedCli cli = ForkedCli.start(JVM, args)) {
-                sleep(random.nextLong(total + total / 5));
+                // Up to 90% of an undisturbed run: a kill after the JVM exits would test nothing.
+                sleep(random.nextLong(Math.max(1, total * 9 / 10)));
                 kills += cli.kill() ? 1 : 0;
             }
             try (Stream<Path> files = Files.list(work)) {
@@ -253,7 +254,7 @@ class CrashConsistencyTest {
         }
         System.out.printf("compress: %d ms undisturbed, %d of %d runs killed, %d complete archives found after a kill%n",
                 total, kills, COMPRESS_RUNS, complete);
-        assertTrue(kills >= COMPRESS_RUNS / 2, "most runs were killed: " + kills);
+        assertTrue(kills >= 3, "enough runs were killed: " + kills);
         try (ForkedCli cli = ForkedCli.start(JVM, args)) {
             assertEquals(0, cli.await(120), cli.stderrText());
         }
