@@ -111,7 +111,9 @@ for ((r = 1; r <= RUNS; r++)); do
     [ "$size" = "$(stat -c %s "$IMAGE")" ] \
       || die "$s exports $size bytes, but v1.img has $(stat -c %s "$IMAGE"): it does not serve the v1 release"
     if nbdinfo --can multi-conn "$URI" >/dev/null 2>&1; then conns[$s]="4 (multi-conn)"; else conns[$s]=1; fi
-    if [ "$r" = 1 ] && [ "${WARMUP:-1}" = 1 ]; then nbdcopy --no-extents "$URI" null:; fi
+    # Every server is started afresh each run: one untimed pass warms it (the JIT for ihop,
+    # file descriptors and caches for both), as a long-running device server would be.
+    if [ "${WARMUP:-1}" = 1 ]; then nbdcopy --no-extents "$URI" null:; fi
     timed "$OUT/nbdcopy" bash -c 'for _ in $(seq "$1"); do nbdcopy --no-extents "$2" null:; done' _ "$SEQ_PASSES" "$URI"
     seq[$s]+="$TIMED_WALL "; last_seq=$TIMED_WALL
     timed "$OUT/nbdcopy" bash -c 'for _ in $(seq "$1"); do nbdcopy --no-extents -C 1 "$2" null:; done' _ "$SEQ_PASSES" "$URI"
