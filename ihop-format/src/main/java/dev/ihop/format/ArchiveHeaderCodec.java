@@ -112,14 +112,9 @@ public final class ArchiveHeaderCodec {
         verify(p.hasChunkerParams(), where, "dictionary has no chunker parameters");
         verify(p.hasChunkCompression(), where, "dictionary has no chunk compression");
         var cp = p.getChunkerParams();
-        verify(cp.getChunkingAlgorithmValue() >= 0 && cp.getChunkingAlgorithmValue() <= 2, where,
-                "unknown chunking algorithm " + cp.getChunkingAlgorithmValue());
-        ChunkerConfig chunker = new ChunkerConfig(ChunkerConfig.Algorithm.values()[cp.getChunkingAlgorithmValue()],
-                cp.getChunkFilterBits(), cp.getMinChunkSize(), cp.getMaxChunkSize(), cp.getRollingHashWindowSize())
-                .validate(where);
-        int hashLength = cp.getChunkHashLength();
-        verify(hashLength >= HashSum.MIN_CHUNK_HASH_LENGTH && hashLength <= HashSum.MAX_LENGTH, where,
-                "chunk hash length " + Integer.toUnsignedString(hashLength) + " is outside 4..64");
+        ChunkerConfig chunker = ChunkerConfig.decode(cp.getChunkingAlgorithmValue(), cp.getChunkFilterBits(),
+                cp.getMinChunkSize(), cp.getMaxChunkSize(), cp.getRollingHashWindowSize(), where);
+        int hashLength = ChunkerConfig.checkHashLength(cp.getChunkHashLength(), where);
         var cc = p.getChunkCompression();
         verify(cc.getCompressionValue() >= 0 && cc.getCompressionValue() <= 3, where,
                 "unknown compression " + cc.getCompressionValue());

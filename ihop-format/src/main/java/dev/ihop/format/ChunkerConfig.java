@@ -45,6 +45,23 @@ public record ChunkerConfig(Algorithm algorithm, int filterBits, int minSize, in
         return algorithm == Algorithm.FIXED_SIZE ? maxSize : 1L << (filterBits + 1);
     }
 
+    /**
+     * The chunker described by a dictionary's {@code ChunkerParameters} fields (archive and
+     * store dictionaries share them), checked.
+     */
+    public static ChunkerConfig decode(int algorithm, int filterBits, int minSize, int maxSize, int windowSize, String where)
+            throws MalformedInputException {
+        verify(algorithm >= 0 && algorithm < Algorithm.values().length, where, "unknown chunking algorithm " + algorithm);
+        return new ChunkerConfig(Algorithm.values()[algorithm], filterBits, minSize, maxSize, windowSize).validate(where);
+    }
+
+    /** Checks a dictionary's chunk hash length (bita accepts 4..64 bytes). */
+    public static int checkHashLength(int hashLength, String where) throws MalformedInputException {
+        verify(hashLength >= HashSum.MIN_CHUNK_HASH_LENGTH && hashLength <= HashSum.MAX_LENGTH, where,
+                "chunk hash length " + Integer.toUnsignedString(hashLength) + " is outside 4..64");
+        return hashLength;
+    }
+
     /** Checks values from an archive or the command line; the message names the field. */
     public ChunkerConfig validate(String where) throws MalformedInputException {
         verify(maxSize > 0 && maxSize <= MAX_CHUNK_LIMIT, where,

@@ -95,13 +95,9 @@ public final class StoreDictionaryCodec {
     private static StoreDictionary decode(StoreDictionaryProto.StoreDictionary p, String where) throws MalformedInputException {
         verify(p.hasChunkerParams(), where, "dictionary has no chunker parameters");
         var cp = p.getChunkerParams();
-        verify(cp.getChunkingAlgorithmValue() >= 0 && cp.getChunkingAlgorithmValue() <= 2, where,
-                "unknown chunking algorithm " + cp.getChunkingAlgorithmValue());
-        ChunkerConfig chunker = new ChunkerConfig(ChunkerConfig.Algorithm.values()[cp.getChunkingAlgorithmValue()],
-                cp.getChunkFilterBits(), cp.getMinChunkSize(), cp.getMaxChunkSize(), cp.getRollingHashWindowSize()).validate(where);
-        int hashLength = cp.getChunkHashLength();
-        verify(hashLength >= HashSum.MIN_CHUNK_HASH_LENGTH && hashLength <= HashSum.MAX_LENGTH, where,
-                "chunk hash length " + Integer.toUnsignedString(hashLength) + " is outside 4..64");
+        ChunkerConfig chunker = ChunkerConfig.decode(cp.getChunkingAlgorithmValue(), cp.getChunkFilterBits(),
+                cp.getMinChunkSize(), cp.getMaxChunkSize(), cp.getRollingHashWindowSize(), where);
+        int hashLength = ChunkerConfig.checkHashLength(cp.getChunkHashLength(), where);
         verify(p.getSourceChecksum().size() == Blake2b.DIGEST_LENGTH, where,
                 "source checksum is " + p.getSourceChecksum().size() + " bytes, expected 64");
         long total = p.getSourceTotalSize();
