@@ -5,12 +5,14 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
+import java.util.regex.Pattern;
 
 /**
  * Writes a release's bit-exact image to a file, a block device or a stream, from a
@@ -25,6 +27,8 @@ import java.util.Arrays;
  */
 public final class ReleaseExtract {
     public static final int DEFAULT_BLOCK_SIZE = 64 << 10;
+    /** What follows {@code .NAME.} in a temp file's name: the writer's pid. */
+    private static final Pattern LEFTOVER_PID = Pattern.compile("\\d{1,18}\\.tmp");
 
     /**
      * What extract did.
@@ -124,6 +128,7 @@ public final class ReleaseExtract {
         Path target = output.toAbsolutePath().normalize();
         Path dir = target.getParent();
         Path temp = dir.resolve("." + target.getFileName() + "." + ProcessHandle.current().pid() + ".tmp");
+        removeLeftovers(dir, target.getFileName().toString());
         byte[] buf = new byte[blockSize];
         long blocks = 0;
         long bytes = 0;
@@ -146,6 +151,31 @@ public final class ReleaseExtract {
             Files.deleteIfExists(temp);
         }
         return new Summary(in.imageSize(), false, blockSize, blocks, blocks, bytes);
+    }
+
+    /**
+     * Deletes the temp files that killed extracts to the same output left behind
+     * ({@code .NAME.PID.tmp}): those whose process is gone, and the one under our own pid,
+     * which an earlier process with that pid left (after a reboot a boot script often gets
+     * the same pid again; this process writes one temp file per output at a time). Without
+     * this every crash would keep up to an image's size of disk, and a leftover under our
+     * own pid would make the extract fail for good ({@code CREATE_NEW}).
+     */
+    private static void removeLeftovers(Path dir, String name) throws IOException {
+        String prefix = "." + name + ".";
+        long self = ProcessHandle.current().pid();
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, p -> {
+            String n = p.getFileName().toString();
+            return n.startsWith(prefix) && n.endsWith(".tmp") && LEFTOVER_PID.matcher(n.substring(prefix.length())).matches();
+        })) {
+            for (Path p : files) {
+                String n = p.getFileName().toString();
+                long pid = Long.parseLong(n.substring(prefix.length(), n.length() - ".tmp".length()));
+                if (pid == self || ProcessHandle.of(pid).isEmpty()) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        }
     }
 
     /** Sizes of block devices, which {@link Files#size} reports as 0. */
