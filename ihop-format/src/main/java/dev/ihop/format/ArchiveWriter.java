@@ -79,12 +79,14 @@ public final class ArchiveWriter {
         if (!overwrite && Files.exists(output)) {
             throw new FileAlreadyExistsException(output.toString());
         }
+        // Temp names carry our pid: a file with that name can only be left by a killed
+        // earlier process that had the same pid, so it is overwritten, not refused.
         String base = "." + output.getFileName() + "." + ProcessHandle.current().pid();
         Path dataTmp = dir.resolve(base + ".chunks.tmp");
         Path archiveTmp = dir.resolve(base + ".tmp");
         try {
             Body body;
-            try (FileChannel data = FileChannel.open(dataTmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+            try (FileChannel data = FileChannel.open(dataTmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE,
                     StandardOpenOption.READ, StandardOpenOption.DELETE_ON_CLOSE)) {
                 body = writeChunks(in, data, progress);
                 ArchiveDictionary dictionary = new ArchiveDictionary(options.applicationVersion(), body.sourceChecksum,
@@ -92,7 +94,7 @@ public final class ArchiveWriter {
                         body.descriptors, options.metadata());
                 byte[] header = ArchiveHeaderCodec.encode(dictionary);
                 long size = data.size();
-                try (FileChannel out = FileChannel.open(archiveTmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                try (FileChannel out = FileChannel.open(archiveTmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
                     java.nio.ByteBuffer h = java.nio.ByteBuffer.wrap(header);
                     while (h.hasRemaining()) {
                         out.write(h);

@@ -118,7 +118,10 @@ public final class ChunkStore {
         Path temp = dir.resolve("." + target.getFileName() + "." + ProcessHandle.current().pid() + "."
                 + TEMP_COUNTER.incrementAndGet() + TEMP_SUFFIX);
         try {
-            try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            // The name holds our pid and a counter: an existing file can only be a leftover of a
+            // killed process that had the same pid, so overwrite it rather than fail.
+            try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+                    StandardOpenOption.WRITE)) {
                 ByteBuffer b = ByteBuffer.wrap(chunk.data());
                 while (b.hasRemaining()) {
                     ch.write(b);
