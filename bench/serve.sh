@@ -17,7 +17,7 @@
 # `ihop serve --socket S STORE/v1`, where STORE/v1 is cloned from v1.cba (made with ihop
 # compress, zstd level 3) served by a throwaway nginx, and, to tell the NBD server's cost
 # from the chunk store's, `ihop serve --socket S v1.img` on the flat image (ihop-file). Both read from the page cache:
-# the first sequential pass warms it and is not counted (WARMUP=0 to count it).
+# WARMUP (default 3) untimed sequential passes warm each freshly started server (WARMUP=0: none).
 #
 # Usage: bench/serve.sh            (RUNS=N, FIO_SECONDS=N, SEQ_PASSES=N, SERVERS="ihop nbdkit")
 set -euo pipefail
@@ -111,9 +111,10 @@ for ((r = 1; r <= RUNS; r++)); do
     [ "$size" = "$(stat -c %s "$IMAGE")" ] \
       || die "$s exports $size bytes, but v1.img has $(stat -c %s "$IMAGE"): it does not serve the v1 release"
     if nbdinfo --can multi-conn "$URI" >/dev/null 2>&1; then conns[$s]="4 (multi-conn)"; else conns[$s]=1; fi
-    # Every server is started afresh each run: one untimed pass warms it (the JIT for ihop,
+    # Every server is started afresh each run: untimed passes warm it (the JIT for ihop,
     # file descriptors and caches for both), as a long-running device server would be.
-    if [ "${WARMUP:-1}" = 1 ]; then nbdcopy --no-extents "$URI" null:; fi
+    # One pass leaves ihop's release path half-compiled; three reach steady state.
+    for ((w = 0; w < ${WARMUP:-3}; w++)); do nbdcopy --no-extents "$URI" null:; done
     timed "$OUT/nbdcopy" bash -c 'for _ in $(seq "$1"); do nbdcopy --no-extents "$2" null:; done' _ "$SEQ_PASSES" "$URI"
     seq[$s]+="$TIMED_WALL "; last_seq=$TIMED_WALL
     timed "$OUT/nbdcopy" bash -c 'for _ in $(seq "$1"); do nbdcopy --no-extents -C 1 "$2" null:; done' _ "$SEQ_PASSES" "$URI"
