@@ -63,6 +63,7 @@ final class CloneCommand implements Callable<Integer> {
         try (Archive archive = Archive.open(Sources.open(input, http.toOptions()));
              TerminalProgress progress = new TerminalProgress(spec.commandLine().getErr())) {
             AtomicReference<String> phase = new AtomicReference<>("");
+            java.util.concurrent.atomic.AtomicInteger stored = new java.util.concurrent.atomic.AtomicInteger();
             ReleaseClone.Summary s = ReleaseClone.run(archive, output, options, new ReleaseClone.Listener() {
                 @Override
                 public void phase(String name) {
@@ -77,7 +78,12 @@ final class CloneCommand implements Callable<Integer> {
                 public void progress(long done, long total) {
                     progress.update(() -> phase.get() + ": " + (total > 0
                             ? ByteSize.human(done) + " of " + ByteSize.human(total) + ", " + progress.rate(done)
-                            : ByteSize.human(done)));
+                            : ByteSize.human(done)) + ", " + stored.get() + " chunks written");
+                }
+
+                @Override
+                public void chunkStored() {
+                    stored.incrementAndGet();
                 }
             });
             double seconds = progress.elapsedNanos() / 1e9;

@@ -54,6 +54,10 @@ public final class ReleaseClone {
         void phase(String name);
 
         void progress(long done, long total);
+
+        /** A chunk was written to the store (from a seed or the archive). */
+        default void chunkStored() {
+        }
     }
 
     public static final Listener SILENT = new Listener() {
@@ -132,11 +136,14 @@ public final class ReleaseClone {
                     : store.containsValidChunk(c.checksum(), c.sourceSize())));
         }
         List<ChunkDescriptor> missing = new ArrayList<>();
+        long total = all.stream().mapToLong(ChunkDescriptor::sourceSize).sum();
+        long checked = 0;
         for (int i = 0; i < all.size(); i++) {
             if (!await(checks.get(i))) {
                 missing.add(all.get(i));
             }
-            listener.progress(i + 1, all.size());
+            checked += all.get(i).sourceSize();
+            listener.progress(checked, total);
         }
         return missing;
     }
@@ -161,6 +168,7 @@ public final class ReleaseClone {
                 ChunkDescriptor c = wanted.remove(hash);
                 if (c != null && c.sourceSize() == chunk.length()) {
                     store.putChunk(VerifiedChunk.verify(chunk.data(), c.checksum(), seed.toString()));
+                    listener.chunkStored();
                     taken.add(c);
                     found++;
                     bytes += chunk.length();
@@ -226,6 +234,7 @@ public final class ReleaseClone {
                 pending.add(pool.submit(() -> {
                     try {
                         store.putChunk(archive.decode(c, stored));
+                        listener.chunkStored();
                         written.addAndGet(c.sourceSize());
                     } finally {
                         budget.release(cost);
