@@ -41,7 +41,7 @@ public final class Archive implements Closeable {
 
     /**
      * Decompresses a chunk's stored bytes (skipped when stored raw) and checks its hash.
-     * {@code stored} is not kept.
+     * {@code stored} is taken over: a raw chunk becomes the verified chunk without a copy.
      */
     public VerifiedChunk decode(ChunkDescriptor d, byte[] stored) throws MalformedInputException {
         String where = source.describe();
@@ -51,7 +51,7 @@ public final class Archive implements Closeable {
         }
         byte[] data;
         try {
-            data = d.storedRaw() ? stored.clone() : codec.decompress(stored, 0, stored.length, d.sourceSize());
+            data = d.storedRaw() ? stored : codec.decompress(stored, 0, stored.length, d.sourceSize());
         } catch (MalformedInputException e) {
             throw new MalformedInputException(where + ": chunk " + d.checksum().hex() + ": " + e.getMessage(), e);
         }

@@ -24,7 +24,7 @@ public interface ArchiveSource extends Closeable {
     interface RangeConsumer {
         /**
          * @param index position of the range in the list given to {@code readRanges}
-         * @param data  exactly the range's bytes; the array may be reused after the call returns
+         * @param data  exactly the range's bytes, in an array the consumer owns (keep it, hand it on)
          */
         void accept(int index, byte[] data) throws IOException;
     }

@@ -26,6 +26,15 @@ public final class VerifiedChunk {
         return new VerifiedChunk(expected, data);
     }
 
+    /**
+     * Hashes {@code data} and makes it the chunk of that identity: the way to take chunks
+     * from local data (a seed) whose identity is looked up only after hashing, without
+     * hashing twice. {@code data} is taken over, not copied.
+     */
+    public static VerifiedChunk ofContent(byte[] data, int hashLength) {
+        return new VerifiedChunk(Blake2b.chunkHash(data, 0, data.length, hashLength), data);
+    }
+
     public HashSum hash() {
         return hash;
     }

@@ -164,10 +164,10 @@ public final class ReleaseClone {
         try (InputStream in = Files.newInputStream(seed)) {
             ChunkReader reader = new ChunkReader(in, d.chunkerConfig().newChunker());
             for (ChunkReader.Chunk chunk; (chunk = reader.next()) != null && !wanted.isEmpty(); ) {
-                HashSum hash = dev.ihop.format.Blake2b.chunkHash(chunk.data(), 0, chunk.length(), d.hashLength());
-                ChunkDescriptor c = wanted.remove(hash);
+                VerifiedChunk candidate = VerifiedChunk.ofContent(chunk.data(), d.hashLength());
+                ChunkDescriptor c = wanted.remove(candidate.hash());
                 if (c != null && c.sourceSize() == chunk.length()) {
-                    store.putChunk(VerifiedChunk.verify(chunk.data(), c.checksum(), seed.toString()));
+                    store.putChunk(candidate);
                     listener.chunkStored();
                     taken.add(c);
                     found++;
@@ -223,7 +223,7 @@ public final class ReleaseClone {
         try {
             archive.source().readRanges(ranges, (index, data) -> {
                 ChunkDescriptor c = byOffset.get(index);
-                byte[] stored = data.clone();
+                byte[] stored = data; // ours to keep (ArchiveSource.RangeConsumer)
                 int cost = Math.min(MAX_BYTES_IN_FLIGHT, stored.length + c.sourceSize());
                 try {
                     budget.acquire(cost);
