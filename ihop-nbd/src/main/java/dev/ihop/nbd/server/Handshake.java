@@ -1,5 +1,6 @@
 package dev.ihop.nbd.server;
 
+import dev.ihop.nbd.protocol.NbdProtocol;
 import static dev.ihop.nbd.protocol.NbdProtocol.*;
 
 import dev.ihop.format.MalformedInputException;
@@ -81,10 +82,13 @@ public final class Handshake {
     private Result handle(int option, ByteBuffer data) throws IOException {
         switch (option) {
             case NBD_OPT_EXPORT_NAME -> {
+                MalformedInputException.verify(data.remaining() <= NbdProtocol.MAX_STRING_LENGTH, "NBD_OPT_EXPORT_NAME",
+                        "export name of " + data.remaining() + " bytes is longer than " + NbdProtocol.MAX_STRING_LENGTH);
                 String name = Options.utf8(data, data.remaining(), "export name");
                 Export export = find(name);
                 if (export == null) {
-                    throw new IOException("client asked for unknown export '" + name + "'");
+                    // The name is client text headed for a log line: no control characters, bounded above.
+                    throw new IOException("client asked for unknown export '" + name.replaceAll("\\p{Cntrl}", "?") + "'");
                 }
                 ByteBuffer reply = ByteBuffer.allocate(10 + (noZeroes ? 0 : 124));
                 reply.putLong(export.device().size()).putShort((short) transmissionFlags());
