@@ -233,6 +233,9 @@ public final class HttpArchiveSource implements ArchiveSource {
                         // every remaining range in one pass. What follows the last is not read.
                         checkEncoding(response);
                         OptionalLong total = response.headers().firstValueAsLong("Content-Length");
+                        if (total.isPresent() && total.getAsLong() < 0) {
+                            throw malformed("server announced a negative Content-Length " + total.getAsLong(), false);
+                        }
                         if (total.isPresent()) {
                             noteSize(total.getAsLong());
                             long wantedEnd = ranges.getLast().end();
@@ -419,8 +422,12 @@ public final class HttpArchiveSource implements ArchiveSource {
                 }
                 case 200 -> {
                     // The server ignores Range; closing the body drops the connection instead of reading the file.
-                    return response.headers().firstValueAsLong("Content-Length").orElseThrow(() ->
+                    long length = response.headers().firstValueAsLong("Content-Length").orElseThrow(() ->
                             malformed("server ignores range requests and does not announce the file size", false));
+                    if (length < 0) {
+                        throw malformed("server announced a negative Content-Length " + length, false);
+                    }
+                    return length;
                 }
                 case 416 -> {
                     // An empty file: no byte 0 to send.
